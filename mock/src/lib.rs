@@ -1,0 +1,2 @@
+//! An in-memory memcached for tests.
+#![forbid(unsafe_code)]

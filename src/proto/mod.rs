@@ -1,0 +1,18 @@
+//! The sans-IO codec: every byte of memcached's text protocol lives here, once.
+//!
+//! No sockets, no async, no clock: bytes in, values out. The client direction
+//! encodes [`Request`](crate::Request)s and decodes [`Response`](crate::Response)s;
+//! the server direction (used by the mock server) decodes requests and encodes
+//! responses. Decoding is incremental: a reply split at any byte boundary
+//! decodes the same, and data blocks are [`Bytes`](bytes::Bytes) slices of the
+//! read buffer, never copies.
+
+mod decode;
+mod encode;
+pub mod server;
+
+pub use decode::ResponseDecoder;
+pub use encode::encode_request;
+
+/// The longest key memcached accepts, in bytes.
+pub const MAX_KEY_LEN: usize = 250;
