@@ -3,15 +3,33 @@
 #![warn(missing_docs)]
 
 mod backend;
+mod client;
+mod config;
+mod connection;
 mod error;
 pub mod proto;
 mod request;
 mod response;
+pub mod runtime;
+pub mod serde;
 
 pub use backend::Backend;
+pub use client::{
+    Call, CasOutcome, Client, ClientOptions, DeleteMany, FlushKind, PlainKind, SetMany, StatValue,
+    StorageKind, Ttl,
+};
+pub use config::Config;
+pub use connection::{Connect, Connection, ConnectionOptions, Driver};
 pub use error::{Error, Result};
 pub use request::{
     ArithOp, LruCrawler, RawCommand, RawReply, Request, Retrieve, RetrieveCommand, Store,
     StoreCommand,
 };
 pub use response::{Response, Value};
+
+#[cfg(feature = "async-std")]
+pub use runtime::async_std;
+#[cfg(feature = "smol")]
+pub use runtime::smol;
+#[cfg(feature = "tokio")]
+pub use runtime::tokio;

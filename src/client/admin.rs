@@ -1,0 +1,155 @@
+//! Server administration: stats, version, flush, verbosity, memory, slabs,
+//! the LRU crawler, quit, shutdown, and raw commands.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+use super::call::{Call, FlushKind, PlainKind};
+use super::stats::{parse_stats, StatValue};
+use super::{unexpected, Client};
+use crate::serde::Serde;
+use crate::{Backend, Error, LruCrawler, RawCommand, RawReply, Request, Response, Result};
+
+fn expect_ok(response: Response) -> Result<()> {
+    match response {
+        Response::Ok | Response::NoReply => Ok(()),
+        other => Err(unexpected(&other, "an admin command")),
+    }
+}
+
+fn expect_lines(response: Response) -> Result<Vec<Bytes>> {
+    match response {
+        Response::Lines(lines) => Ok(lines),
+        Response::Ok => Ok(Vec::new()),
+        other => Err(unexpected(&other, "a command answered with lines")),
+    }
+}
+
+impl<B: Backend, S: Serde> Client<B, S> {
+    /// The server's statistics: `args` empty for the general ones, or a group
+    /// (`["items"]`, `["slabs"]`, `["settings"]`, `["sizes"]`, `["conns"]`,
+    /// `["cachedump", "1", "10"]`, ...). Values are typed as pymemcache types
+    /// them: integers, floats, booleans for on/off settings, text otherwise.
+    pub async fn stats<A: AsRef<[u8]>>(
+        &self,
+        args: impl IntoIterator<Item = A>,
+    ) -> Result<HashMap<String, StatValue>> {
+        let lines = self.stats_lines(args).await?;
+        Ok(parse_stats(&lines))
+    }
+
+    /// The raw lines of a `stats` reply, without `END`.
+    pub async fn stats_lines<A: AsRef<[u8]>>(
+        &self,
+        args: impl IntoIterator<Item = A>,
+    ) -> Result<Vec<Bytes>> {
+        let args = args
+            .into_iter()
+            .map(|arg| check_word(arg.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        expect_lines(self.backend.call(Request::Stats { args }).await?)
+    }
+
+    /// The server's version string, e.g. `1.6.18`.
+    pub async fn version(&self) -> Result<String> {
+        match self.backend.call(Request::Version).await? {
+            Response::Version(version) => Ok(String::from_utf8_lossy(&version).into_owned()),
+            other => Err(unexpected(&other, "version")),
+        }
+    }
+
+    /// Invalidates every item, now or after [`delay`](Call::delay).
+    pub fn flush_all(&self) -> Call<'_, B, S, (), FlushKind> {
+        let request = Request::FlushAll {
+            delay: None,
+            noreply: false,
+        };
+        Call::new(self, Ok(request), expect_ok)
+    }
+
+    /// Sets the server's logging verbosity.
+    pub fn verbosity(&self, level: u32) -> Call<'_, B, S, (), PlainKind> {
+        let request = Request::Verbosity {
+            level,
+            noreply: false,
+        };
+        Call::new(self, Ok(request), expect_ok)
+    }
+
+    /// Changes the server's memory limit, in megabytes.
+    pub fn cache_memlimit(&self, megabytes: u64) -> Call<'_, B, S, (), PlainKind> {
+        let request = Request::CacheMemlimit {
+            megabytes,
+            noreply: false,
+        };
+        Call::new(self, Ok(request), expect_ok)
+    }
+
+    /// Asks the server to close this connection. A connection that reconnects
+    /// opens a new socket on the next call.
+    pub async fn quit(&self) -> Result<()> {
+        expect_ok(self.backend.call(Request::Quit).await?)
+    }
+
+    /// Asks the server to exit (it must run with `-A`); `graceful` lets it
+    /// finish its connections first.
+    pub async fn shutdown(&self, graceful: bool) -> Result<()> {
+        expect_ok(self.backend.call(Request::Shutdown { graceful }).await?)
+    }
+
+    /// Moves a slab page from class `source` (-1: any) to class `dest`. A
+    /// refusal (`BUSY`, `NOSPARE`, ...) is [`Error::Server`] with its text.
+    pub async fn slabs_reassign(&self, source: i32, dest: i32) -> Result<()> {
+        expect_ok(
+            self.backend
+                .call(Request::SlabsReassign { source, dest })
+                .await?,
+        )
+    }
+
+    /// Sets the slab automove mode (0, 1 or 2).
+    pub async fn slabs_automove(&self, mode: u8) -> Result<()> {
+        expect_ok(self.backend.call(Request::SlabsAutomove { mode }).await?)
+    }
+
+    /// Runs an `lru_crawler` command. `Metadump` returns one line per item;
+    /// the others return no lines.
+    pub async fn lru_crawler(&self, command: LruCrawler) -> Result<Vec<Bytes>> {
+        if let LruCrawler::Crawl(arg) | LruCrawler::Metadump(arg) = &command {
+            check_word(arg)?;
+        }
+        expect_lines(self.backend.call(Request::LruCrawler(command)).await?)
+    }
+
+    /// Sends `line` (and `data`, if any) as is, and reads the reply as `reply`
+    /// says. The line may not contain `\r` or `\n`.
+    pub async fn raw_command(
+        &self,
+        line: impl Into<Bytes>,
+        data: Option<Bytes>,
+        reply: RawReply,
+    ) -> Result<Response> {
+        let line = line.into();
+        if line.is_empty() || line.iter().any(|&b| b == b'\r' || b == b'\n') {
+            return Err(Error::IllegalInput(format!(
+                "raw command must be one non-empty line: {}",
+                crate::error::quote(&line, 64)
+            )));
+        }
+        self.backend
+            .call(Request::Raw(RawCommand { line, data, reply }))
+            .await
+    }
+}
+
+/// An argument word: non-empty, no spaces or control characters.
+fn check_word(word: &[u8]) -> Result<Bytes> {
+    if word.is_empty() || word.iter().any(|&b| b <= b' ' || b == 0x7f) {
+        return Err(Error::IllegalInput(format!(
+            "argument must be one word: {}",
+            crate::error::quote(word, 64)
+        )));
+    }
+    Ok(Bytes::copy_from_slice(word))
+}

@@ -1,0 +1,126 @@
+//! Key checks: every key is validated before any byte is written.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::proto::MAX_KEY_LEN;
+use crate::{Error, Result};
+
+/// Builds the wire key from the user's key: prefix added, every rule checked.
+///
+/// Rules (memcached's text protocol): not empty, at most 250 bytes including
+/// the prefix, no spaces, no control characters (so a key can never end the
+/// command line and inject another command). Bytes above 0x7f are refused
+/// unless `allow_unicode` is set, and then only as valid UTF-8 without
+/// whitespace or control characters.
+pub(crate) fn wire_key(prefix: &[u8], key: &[u8], allow_unicode: bool) -> Result<Bytes> {
+    if key.is_empty() {
+        return Err(Error::IllegalInput("empty key".into()));
+    }
+    let len = prefix.len() + key.len();
+    if len > MAX_KEY_LEN {
+        return Err(Error::IllegalInput(format!(
+            "key of {len} bytes (with its prefix) is longer than {MAX_KEY_LEN}: {}",
+            crate::error::quote(key, 32)
+        )));
+    }
+    check_bytes(key, allow_unicode)?;
+    let mut wire = BytesMut::with_capacity(len);
+    wire.put_slice(prefix);
+    wire.put_slice(key);
+    Ok(wire.freeze())
+}
+
+/// Checks the prefix itself once, when the client is built.
+pub(crate) fn check_prefix(prefix: &[u8], allow_unicode: bool) -> Result<()> {
+    if prefix.len() >= MAX_KEY_LEN {
+        return Err(Error::IllegalInput(format!(
+            "key prefix of {} bytes leaves no room for a key",
+            prefix.len()
+        )));
+    }
+    check_bytes(prefix, allow_unicode)
+}
+
+fn check_bytes(key: &[u8], allow_unicode: bool) -> Result<()> {
+    if let Some(&byte) = key.iter().find(|&&b| b <= b' ' || b == 0x7f) {
+        let what = if byte == b' ' {
+            "a space"
+        } else {
+            "a control character"
+        };
+        return Err(Error::IllegalInput(format!(
+            "key contains {what} ({byte:#04x}): {}",
+            crate::error::quote(key, 32)
+        )));
+    }
+    if key.is_ascii() {
+        return Ok(());
+    }
+    if !allow_unicode {
+        return Err(Error::IllegalInput(format!(
+            "key contains non-ASCII bytes (enable unicode keys to allow UTF-8): {}",
+            crate::error::quote(key, 32)
+        )));
+    }
+    let text = std::str::from_utf8(key).map_err(|_| {
+        Error::IllegalInput(format!(
+            "key is not valid UTF-8: {}",
+            crate::error::quote(key, 32)
+        ))
+    })?;
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::IllegalInput(format!(
+            "key contains a unicode space or control character: {text:?}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(prefix: &str, key: &[u8], unicode: bool) -> String {
+        match wire_key(prefix.as_bytes(), key, unicode) {
+            Err(Error::IllegalInput(why)) => why,
+            other => panic!("{key:?} was not rejected: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_keys_up_to_250_bytes_with_prefix() {
+        let key = vec![b'k'; 246];
+        assert_eq!(wire_key(b"app:", &key, false).unwrap().len(), 250);
+        assert!(rejected("app:", &[b'k'; 247], false).contains("251 bytes"));
+        assert!(rejected("", &[b'k'; 251], false).contains("longer than 250"));
+    }
+
+    #[test]
+    fn rejects_what_could_break_the_command_line() {
+        assert!(rejected("", b"", false).contains("empty"));
+        assert!(rejected("", b"a b", false).contains("space"));
+        assert!(rejected("", b"a\r\nflush_all", false).contains("control"));
+        assert!(rejected("", b"a\0", false).contains("control"));
+        assert!(rejected("", b"a\x7f", false).contains("control"));
+        assert!(rejected("", b"a\tb", false).contains("control"));
+    }
+
+    #[test]
+    fn unicode_keys_only_when_asked_and_only_valid_utf8() {
+        assert!(rejected("", "clé".as_bytes(), false).contains("non-ASCII"));
+        assert_eq!(
+            &wire_key(b"", "clé".as_bytes(), true).unwrap()[..],
+            "clé".as_bytes()
+        );
+        assert!(rejected("", b"\xff\xfe", true).contains("UTF-8"));
+        assert!(rejected("", "a\u{00a0}b".as_bytes(), true).contains("unicode space"));
+        assert!(rejected("", "a\u{2028}b".as_bytes(), true).contains("unicode space"));
+    }
+
+    #[test]
+    fn prefix_is_checked_too() {
+        assert!(check_prefix(b"app:", false).is_ok());
+        assert!(check_prefix(b"a p", false).is_err());
+        assert!(check_prefix(&[b'p'; 250], false).is_err());
+    }
+}

@@ -1,0 +1,178 @@
+//! `set_many` and `delete_many`: many keys, one batch of requests.
+
+use std::future::IntoFuture;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+
+use super::call::set_noreply;
+use super::{Client, Ttl};
+use crate::runtime::BoxFuture;
+use crate::serde::Serde;
+use crate::{Backend, Request, Response, Result, StoreCommand};
+
+/// `set` of many items, sent as one batch when awaited. Resolves to the keys
+/// that were not stored.
+///
+/// Every key is validated and every value serialized before anything is sent.
+/// A server error for one item (`SERVER_ERROR object too large for cache`)
+/// lists its key as not stored; a connection error fails the whole call.
+#[must_use = "a call does nothing until it is awaited"]
+pub struct SetMany<'a, B, S> {
+    client: &'a Client<B, S>,
+    requests: Result<Vec<Request>>,
+}
+
+/// `delete` of many keys, sent as one batch when awaited. Resolves to the keys
+/// that were not found (none with `noreply`).
+#[must_use = "a call does nothing until it is awaited"]
+pub struct DeleteMany<'a, B, S> {
+    client: &'a Client<B, S>,
+    requests: Result<Vec<Request>>,
+}
+
+impl<B: Backend, S: Serde> Client<B, S> {
+    /// Stores every `(key, value)`; see [`SetMany`].
+    pub fn set_many<K, V>(&self, items: impl IntoIterator<Item = (K, V)>) -> SetMany<'_, B, S>
+    where
+        K: AsRef<[u8]>,
+        V: Into<S::Value>,
+    {
+        let requests = items
+            .into_iter()
+            .map(|(key, value)| self.store_request(StoreCommand::Set, key.as_ref(), value.into()))
+            .collect::<Result<Vec<_>>>()
+            .map(|requests| self.with_default_noreply(requests));
+        SetMany {
+            client: self,
+            requests,
+        }
+    }
+
+    /// Deletes every key; see [`DeleteMany`].
+    pub fn delete_many<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> DeleteMany<'_, B, S> {
+        let requests = self.wire_keys(keys).map(|keys| {
+            let requests = keys
+                .into_iter()
+                .map(|key| Request::Delete {
+                    key,
+                    noreply: false,
+                })
+                .collect();
+            self.with_default_noreply(requests)
+        });
+        DeleteMany {
+            client: self,
+            requests,
+        }
+    }
+
+    fn with_default_noreply(&self, mut requests: Vec<Request>) -> Vec<Request> {
+        if self.options.default_noreply {
+            requests.iter_mut().for_each(|r| set_noreply(r, true));
+        }
+        requests
+    }
+
+    /// Sends a batch and collects the user keys whose reply is `miss`.
+    async fn batch(
+        &self,
+        requests: Vec<Request>,
+        miss: fn(&Response) -> bool,
+    ) -> Result<Vec<Bytes>> {
+        let keys: Vec<Bytes> = requests
+            .iter()
+            .map(|request| request.keys()[0].clone())
+            .collect();
+        let replies = self.backend.call_many(requests).await;
+        let mut missed = Vec::new();
+        for (key, reply) in keys.iter().zip(replies) {
+            match reply {
+                Ok(response) if miss(&response) => missed.push(self.user_key(key)),
+                Ok(_) => {}
+                Err(error) if error.is_server_reply() => missed.push(self.user_key(key)),
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(missed)
+    }
+}
+
+impl<B, S> SetMany<'_, B, S> {
+    /// When the items expire. The default is never.
+    pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
+        let exptime = ttl.into().to_exptime(SystemTime::now());
+        self.for_each_store(|store| store.exptime = exptime);
+        self
+    }
+
+    /// Store these flags instead of the ones the serde chose.
+    pub fn flags(mut self, flags: u32) -> Self {
+        self.for_each_store(|store| store.flags = flags);
+        self
+    }
+
+    /// Ask the server not to reply; the call then resolves to no keys.
+    pub fn noreply(mut self, on: bool) -> Self {
+        if let Ok(requests) = &mut self.requests {
+            requests.iter_mut().for_each(|r| set_noreply(r, on));
+        }
+        self
+    }
+
+    fn for_each_store(&mut self, mut apply: impl FnMut(&mut crate::Store)) {
+        if let Ok(requests) = &mut self.requests {
+            for request in requests {
+                if let Request::Store(store) = request {
+                    apply(store);
+                }
+            }
+        }
+    }
+}
+
+impl<B, S> DeleteMany<'_, B, S> {
+    /// Ask the server not to reply; the call then resolves to no keys.
+    pub fn noreply(mut self, on: bool) -> Self {
+        if let Ok(requests) = &mut self.requests {
+            requests.iter_mut().for_each(|r| set_noreply(r, on));
+        }
+        self
+    }
+}
+
+impl<'a, B: Backend, S: Serde> IntoFuture for SetMany<'a, B, S> {
+    type Output = Result<Vec<Bytes>>;
+    type IntoFuture = BoxFuture<'a, Result<Vec<Bytes>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let requests = self.requests?;
+            self.client
+                .batch(requests, |response| match response {
+                    Response::Stored | Response::NoReply => false,
+                    _ => true,
+                })
+                .await
+        })
+    }
+}
+
+impl<'a, B: Backend, S: Serde> IntoFuture for DeleteMany<'a, B, S> {
+    type Output = Result<Vec<Bytes>>;
+    type IntoFuture = BoxFuture<'a, Result<Vec<Bytes>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let requests = self.requests?;
+            self.client
+                .batch(requests, |response| {
+                    !matches!(response, Response::Deleted | Response::NoReply)
+                })
+                .await
+        })
+    }
+}

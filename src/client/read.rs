@@ -1,0 +1,146 @@
+//! The reads: `get`, `gets`, `gat`, `gats` and their multi-key forms.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+
+use super::{unexpected, Client, Ttl};
+use crate::serde::Serde;
+use crate::{Backend, Request, Response, Result, Retrieve, RetrieveCommand, Value};
+
+impl<B: Backend, S: Serde> Client<B, S> {
+    /// The value stored under `key`, or `None` on a miss.
+    pub async fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<S::Value>> {
+        let key = self.wire_key(key.as_ref())?;
+        self.read(async {
+            let value = self.retrieve(RetrieveCommand::Get, vec![key]).await?.pop();
+            value.map(|value| self.deserialize(value)).transpose()
+        })
+        .await
+    }
+
+    /// The values of the keys that hit, by key (without the prefix). One request.
+    pub async fn get_many<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<HashMap<Bytes, S::Value>> {
+        let keys = self.wire_keys(keys)?;
+        self.read(async {
+            let values = self.retrieve(RetrieveCommand::Get, keys).await?;
+            self.into_map(values, |_, value| value)
+        })
+        .await
+    }
+
+    /// The value under `key` with its cas unique, for a later
+    /// [`cas`](Client::cas).
+    pub async fn gets(&self, key: impl AsRef<[u8]>) -> Result<Option<(S::Value, u64)>> {
+        let key = self.wire_key(key.as_ref())?;
+        self.read(async {
+            let value = self.retrieve(RetrieveCommand::Gets, vec![key]).await?.pop();
+            value.map(|value| self.with_cas(value)).transpose()
+        })
+        .await
+    }
+
+    /// [`gets`](Client::gets) for many keys, by key (without the prefix).
+    pub async fn gets_many<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<HashMap<Bytes, (S::Value, u64)>> {
+        let keys = self.wire_keys(keys)?;
+        self.read(async {
+            let values = self.retrieve(RetrieveCommand::Gets, keys).await?;
+            self.into_map(values, |cas, value| (value, cas.unwrap_or(0)))
+        })
+        .await
+    }
+
+    /// Gets the value under `key` and sets its expiry to `ttl` (get and touch).
+    pub async fn gat(
+        &self,
+        key: impl AsRef<[u8]>,
+        ttl: impl Into<Ttl>,
+    ) -> Result<Option<S::Value>> {
+        let key = self.wire_key(key.as_ref())?;
+        let exptime = ttl.into().to_exptime(SystemTime::now());
+        self.read(async {
+            let command = RetrieveCommand::Gat { exptime };
+            let value = self.retrieve(command, vec![key]).await?.pop();
+            value.map(|value| self.deserialize(value)).transpose()
+        })
+        .await
+    }
+
+    /// [`gat`](Client::gat) with the cas unique.
+    pub async fn gats(
+        &self,
+        key: impl AsRef<[u8]>,
+        ttl: impl Into<Ttl>,
+    ) -> Result<Option<(S::Value, u64)>> {
+        let key = self.wire_key(key.as_ref())?;
+        let exptime = ttl.into().to_exptime(SystemTime::now());
+        self.read(async {
+            let command = RetrieveCommand::Gats { exptime };
+            let value = self.retrieve(command, vec![key]).await?.pop();
+            value.map(|value| self.with_cas(value)).transpose()
+        })
+        .await
+    }
+
+    /// Validates and prefixes every key before anything is sent.
+    pub(crate) fn wire_keys<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<Vec<Bytes>> {
+        keys.into_iter()
+            .map(|key| self.wire_key(key.as_ref()))
+            .collect()
+    }
+
+    /// Runs a read, turning its errors into misses when the client ignores errors.
+    async fn read<T: Default>(&self, read: impl Future<Output = Result<T>>) -> Result<T> {
+        match read.await {
+            Err(_) if self.options.ignore_errors => Ok(T::default()),
+            result => result,
+        }
+    }
+
+    async fn retrieve(&self, command: RetrieveCommand, keys: Vec<Bytes>) -> Result<Vec<Value>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let request = Request::Retrieve(Retrieve { command, keys });
+        match self.backend.call(request).await? {
+            Response::Values(values) => Ok(values),
+            other => Err(unexpected(&other, "a retrieval")),
+        }
+    }
+
+    fn deserialize(&self, value: Value) -> Result<S::Value> {
+        let key = self.user_key(&value.key);
+        self.serde.deserialize(&key, value.data, value.flags)
+    }
+
+    fn with_cas(&self, value: Value) -> Result<(S::Value, u64)> {
+        let cas = value.cas.unwrap_or(0);
+        Ok((self.deserialize(value)?, cas))
+    }
+
+    fn into_map<T>(
+        &self,
+        values: Vec<Value>,
+        make: impl Fn(Option<u64>, S::Value) -> T,
+    ) -> Result<HashMap<Bytes, T>> {
+        let mut map = HashMap::with_capacity(values.len());
+        for value in values {
+            let key = self.user_key(&value.key);
+            let cas = value.cas;
+            let data = self.serde.deserialize(&key, value.data, value.flags)?;
+            map.insert(key, make(cas, data));
+        }
+        Ok(map)
+    }
+}

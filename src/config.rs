@@ -1,0 +1,113 @@
+//! [`Config`]: everything needed to connect a client to one server.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::runtime::{Address, Transport};
+use crate::{Client, ClientOptions, Connection, ConnectionOptions, Result};
+
+/// The address and options of a client, connected on a runtime of your choice.
+///
+/// ```no_run
+/// # #[cfg(feature = "smol")]
+/// # async fn demo() -> memclient::Result<()> {
+/// use std::time::Duration;
+/// let client = memclient::Config::new("127.0.0.1:11211")
+///     .timeout(Duration::from_millis(250))
+///     .key_prefix("app:")
+///     .connect(memclient::smol::Smol)
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    address: String,
+    connection: ConnectionOptions,
+    client: ClientOptions,
+}
+
+impl Config {
+    /// A configuration for the server at `address` (`host:port`,
+    /// `[v6]:port`, `unix:/path` or `/path`), with every default.
+    pub fn new(address: impl Into<String>) -> Self {
+        Config {
+            address: address.into(),
+            connection: ConnectionOptions::default(),
+            client: ClientOptions::default(),
+        }
+    }
+
+    /// The longest a connect may take (5 seconds by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connection.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest a call may wait for its reply (no limit by default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.connection.timeout = Some(timeout);
+        self
+    }
+
+    /// TCP_NODELAY (on by default).
+    pub fn nodelay(mut self, on: bool) -> Self {
+        self.connection.socket.nodelay = on;
+        self
+    }
+
+    /// TCP keepalive with this idle time (off by default).
+    pub fn keepalive(mut self, idle: Duration) -> Self {
+        self.connection.socket.keepalive = Some(idle);
+        self
+    }
+
+    /// The largest data block accepted in a reply (1 GiB by default).
+    pub fn max_value_len(mut self, bytes: usize) -> Self {
+        self.connection.max_value_len = bytes;
+        self
+    }
+
+    /// Prepended to every key; see [`ClientOptions::key_prefix`].
+    pub fn key_prefix(mut self, prefix: impl Into<Bytes>) -> Self {
+        self.client.key_prefix = prefix.into();
+        self
+    }
+
+    /// Writes default to `noreply`; see [`ClientOptions::default_noreply`].
+    pub fn default_noreply(mut self, on: bool) -> Self {
+        self.client.default_noreply = on;
+        self
+    }
+
+    /// Read errors become misses; see [`ClientOptions::ignore_errors`].
+    pub fn ignore_errors(mut self, on: bool) -> Self {
+        self.client.ignore_errors = on;
+        self
+    }
+
+    /// Accept UTF-8 keys; see [`ClientOptions::allow_unicode_keys`].
+    pub fn allow_unicode_keys(mut self, on: bool) -> Self {
+        self.client.allow_unicode_keys = on;
+        self
+    }
+
+    /// The connection options as set so far.
+    pub fn connection_options(&self) -> &ConnectionOptions {
+        &self.connection
+    }
+
+    /// The client options as set so far.
+    pub fn client_options(&self) -> &ClientOptions {
+        &self.client
+    }
+
+    /// Connects on `runtime` and returns the client. Fails on a bad address,
+    /// an invalid key prefix, or a server that cannot be reached in time.
+    pub async fn connect<R: Transport>(self, runtime: R) -> Result<Client<Connection<R::Stream>>> {
+        let address: Address = self.address.parse()?;
+        let connection = Connection::connect(&address, runtime, self.connection).await?;
+        Client::with_options(connection, crate::serde::PyFlags, self.client)
+    }
+}

@@ -1,0 +1,268 @@
+//! The driver: the future that owns a connection's socket.
+//!
+//! It takes queued requests in batches, writes them in one go, reads the
+//! replies and hands each to its caller in order (memcached answers in order).
+//! A caller that went away (cancelled, timed out) is not a problem: its reply
+//! is still read, then dropped, so the stream stays in step and no reply ever
+//! reaches the wrong caller.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, BytesMut};
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::shared::{Pending, ReplySender, Shared};
+use crate::proto::{encode_request, ResponseDecoder};
+use crate::{Error, Response, Result};
+
+/// Stop taking new requests while this much is still unwritten, so a server that
+/// stops reading cannot make the client buffer without bound.
+const WRITE_HIGH_WATER: usize = 1 << 20;
+/// The most read in one call; also the most zeroed before a read.
+const READ_CHUNK: usize = 64 * 1024;
+/// Reserve a fresh chunk when less than this is free in the read buffer.
+const READ_MIN_FREE: usize = 4 * 1024;
+/// Rounds of work before the driver yields to other tasks of its executor.
+const BUDGET: usize = 32;
+
+/// The future that owns the socket of one [`Connection`](crate::Connection).
+///
+/// A runtime adapter spawns it; with [`Connection::from_stream`](crate::Connection::from_stream)
+/// the caller spawns it. It completes when the connection closes: every handle
+/// dropped and every call answered, the server gone, an I/O error, a protocol
+/// violation, or after `quit`.
+#[must_use = "the connection does nothing unless its driver is polled"]
+pub struct Driver<T> {
+    io: T,
+    shared: Arc<Shared>,
+    /// Scratch space the shared queue is swapped into.
+    taken: Vec<Pending>,
+    write_buf: BytesMut,
+    needs_flush: bool,
+    read_buf: BytesMut,
+    /// Written requests that wait for a reply, oldest first.
+    in_flight: VecDeque<Pending>,
+    /// `noreply` requests in the write buffer: done once it is flushed.
+    unflushed_noreply: Vec<ReplySender>,
+    decoder: ResponseDecoder,
+    /// A `quit` or `shutdown` was written: nothing may follow it.
+    closing: bool,
+    done: bool,
+}
+
+impl<T> Driver<T> {
+    pub(crate) fn new(io: T, shared: Arc<Shared>, decoder: ResponseDecoder) -> Self {
+        Driver {
+            io,
+            shared,
+            taken: Vec::new(),
+            write_buf: BytesMut::with_capacity(16 * 1024),
+            needs_flush: false,
+            read_buf: BytesMut::new(),
+            in_flight: VecDeque::new(),
+            unflushed_noreply: Vec::new(),
+            decoder,
+            closing: false,
+            done: false,
+        }
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
+    /// Moves queued requests into the write buffer. Returns true if it took any.
+    fn take_requests(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.closing || self.write_buf.len() >= WRITE_HIGH_WATER {
+            return false;
+        }
+        self.shared.take(&mut self.taken, cx.waker());
+        let mut took = false;
+        let mut taken = std::mem::take(&mut self.taken);
+        let mut drained = taken.drain(..);
+        for pending in drained.by_ref() {
+            // Cancelled before it was written: nothing to send, nothing to drain.
+            if pending.reply.is_canceled() {
+                continue;
+            }
+            took = true;
+            encode_request(&pending.request, &mut self.write_buf);
+            self.needs_flush = true;
+            let closes = pending.request.closes_connection();
+            if pending.request.expects_reply() {
+                self.in_flight.push_back(pending);
+            } else {
+                self.unflushed_noreply.push(pending.reply);
+            }
+            if closes {
+                self.closing = true;
+                break;
+            }
+        }
+        // Requests behind a `quit` can never be answered on this connection.
+        for pending in drained {
+            let _ = pending.reply.send(Err(Error::ConnectionClosed));
+        }
+        self.taken = taken;
+        took
+    }
+
+    /// Writes and flushes what it can. Returns true on progress.
+    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool> {
+        let mut progress = false;
+        while !self.write_buf.is_empty() {
+            match Pin::new(&mut self.io).poll_write(cx, &self.write_buf) {
+                Poll::Ready(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+                Poll::Ready(Ok(n)) => {
+                    self.write_buf.advance(n);
+                    progress = true;
+                }
+                Poll::Ready(Err(err)) => return Err(err.into()),
+                Poll::Pending => return Ok(progress),
+            }
+        }
+        if self.needs_flush {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => {
+                    self.needs_flush = false;
+                    for reply in self.unflushed_noreply.drain(..) {
+                        let _ = reply.send(Ok(Response::NoReply));
+                    }
+                    progress = true;
+                }
+                Poll::Ready(Err(err)) => return Err(err.into()),
+                Poll::Pending => {}
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Reads what the socket has. Returns `Ok(None)` at end of stream.
+    fn read(&mut self, cx: &mut Context<'_>) -> Result<Option<bool>> {
+        if self.read_buf.capacity() - self.read_buf.len() < READ_MIN_FREE {
+            self.read_buf.reserve(READ_CHUNK);
+        }
+        let start = self.read_buf.len();
+        let room = (self.read_buf.capacity() - start).min(READ_CHUNK);
+        self.read_buf.resize(start + room, 0);
+        let result = Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]);
+        let read = match &result {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        self.read_buf.truncate(start + read);
+        match result {
+            Poll::Ready(Ok(0)) => Ok(None),
+            Poll::Ready(Ok(_)) => Ok(Some(true)),
+            Poll::Ready(Err(err)) => Err(err.into()),
+            Poll::Pending => Ok(Some(false)),
+        }
+    }
+
+    /// Hands every complete reply in the read buffer to its caller.
+    fn dispatch(&mut self) -> Result<bool> {
+        let mut progress = false;
+        while let Some(head) = self.in_flight.front() {
+            match self.decoder.decode(&head.request, &mut self.read_buf)? {
+                None => break,
+                Some(reply) => {
+                    let head = self.in_flight.pop_front().expect("head exists");
+                    // The caller may be gone (cancelled or timed out): the
+                    // reply was consumed all the same, which is all that matters.
+                    let _ = head.reply.send(reply);
+                    progress = true;
+                }
+            }
+        }
+        if self.in_flight.is_empty() && !self.read_buf.is_empty() {
+            return Err(Error::protocol(
+                "bytes from the server with no request waiting",
+                &self.read_buf,
+            ));
+        }
+        Ok(progress)
+    }
+
+    /// One pass of the driver. `Ready(Ok)` is a clean end.
+    fn drive(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        for _ in 0..BUDGET {
+            let mut progress = self.take_requests(cx);
+            progress |= self.write(cx)?;
+            match self.read(cx)? {
+                Some(read) => progress |= read,
+                None if self.closing && self.in_flight.is_empty() => return Poll::Ready(Ok(())),
+                None => return Poll::Ready(Err(Error::ConnectionClosed)),
+            }
+            progress |= self.dispatch()?;
+            let idle = self.in_flight.is_empty() && self.write_buf.is_empty() && !self.needs_flush;
+            if idle && self.closing {
+                // `quit` is out; the server closes, and so do we.
+                return Poll::Ready(Ok(()));
+            }
+            if idle && self.shared.is_abandoned() {
+                return Poll::Ready(Ok(()));
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        // Plenty done: let the executor run other tasks, then continue.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Stops the connection: every caller still waiting gets `error`.
+    fn finish(&mut self, error: Error) {
+        let queued = self.shared.close(error.clone());
+        let waiting = self
+            .in_flight
+            .drain(..)
+            .chain(self.taken.drain(..))
+            .chain(queued)
+            .map(|pending| pending.reply)
+            .chain(self.unflushed_noreply.drain(..));
+        for reply in waiting {
+            let _ = reply.send(Err(error.clone()));
+        }
+        self.done = true;
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Future for Driver<T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(());
+        }
+        match this.drive(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(result) => {
+                this.finish(result.err().unwrap_or(Error::ConnectionClosed));
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+impl<T> Drop for Driver<T> {
+    fn drop(&mut self) {
+        // A driver dropped without finishing (its runtime shut down) must not
+        // leave callers waiting forever.
+        if !self.done {
+            let queued = self.shared.close(Error::ConnectionClosed);
+            for pending in self
+                .in_flight
+                .drain(..)
+                .chain(self.taken.drain(..))
+                .chain(queued)
+            {
+                let _ = pending.reply.send(Err(Error::ConnectionClosed));
+            }
+        }
+    }
+}

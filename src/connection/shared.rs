@@ -1,0 +1,113 @@
+//! The queue between the handles of one connection and its driver.
+
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+
+use futures_channel::oneshot;
+
+use crate::{Error, Request, Response, Result};
+
+/// Where the driver sends the reply of one request.
+pub(crate) type ReplySender = oneshot::Sender<Result<Response>>;
+
+/// A request waiting for the driver, with the way back to its caller.
+pub(crate) struct Pending {
+    pub(crate) request: Request,
+    pub(crate) reply: ReplySender,
+}
+
+/// The state one connection's handles and its driver share.
+///
+/// Callers append to `queue` and wake the driver; the driver swaps the whole
+/// queue out at once, so a burst of concurrent calls becomes one write.
+#[derive(Default)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    queue: Vec<Pending>,
+    driver: Option<Waker>,
+    /// Set once the driver has stopped; no request is accepted after that.
+    closed: Option<Error>,
+    /// Cleared when the last handle is dropped: the driver finishes its work and stops.
+    abandoned: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state half-updated
+        // (every update is a single push, swap or assignment), so a poisoned
+        // lock is safe to keep using.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues requests for the driver. Hands them back if the driver has stopped:
+    /// they were never written, so the caller may send them elsewhere.
+    pub(crate) fn submit(
+        &self,
+        pending: impl IntoIterator<Item = Pending>,
+    ) -> std::result::Result<(), Vec<Pending>> {
+        let mut state = self.lock();
+        if state.closed.is_some() {
+            return Err(pending.into_iter().collect());
+        }
+        state.queue.extend(pending);
+        let driver = state.driver.take();
+        drop(state);
+        if let Some(driver) = driver {
+            driver.wake();
+        }
+        Ok(())
+    }
+
+    /// Moves every queued request into `into` and registers the driver's waker.
+    /// Returns false once every handle is gone.
+    pub(crate) fn take(&self, into: &mut Vec<Pending>, waker: &Waker) -> bool {
+        let mut state = self.lock();
+        std::mem::swap(&mut state.queue, into);
+        match &state.driver {
+            Some(known) if known.will_wake(waker) => {}
+            _ => state.driver = Some(waker.clone()),
+        }
+        !state.abandoned
+    }
+
+    /// True once the driver has stopped.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed.is_some()
+    }
+
+    /// The error the driver stopped with, if it has.
+    pub(crate) fn closed_error(&self) -> Option<Error> {
+        self.lock().closed.clone()
+    }
+
+    /// Marks the driver stopped with `error` and returns what was still queued.
+    pub(crate) fn close(&self, error: Error) -> Vec<Pending> {
+        let mut state = self.lock();
+        state.closed.get_or_insert(error);
+        state.driver = None;
+        std::mem::take(&mut state.queue)
+    }
+
+    /// True when every handle is gone and nothing is queued: the driver may stop.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        let state = self.lock();
+        state.abandoned && state.queue.is_empty()
+    }
+
+    /// Tells the driver that no handle is left.
+    pub(crate) fn abandon(&self) {
+        let mut state = self.lock();
+        state.abandoned = true;
+        let driver = state.driver.take();
+        drop(state);
+        if let Some(driver) = driver {
+            driver.wake();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! [`Stream`]: a TCP or UNIX socket behind one type.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+/// A connection's socket: TCP or UNIX, of one runtime's types.
+#[derive(Debug)]
+pub enum Stream<Tcp, Unix> {
+    /// A TCP socket.
+    Tcp(Tcp),
+    /// A UNIX domain socket.
+    Unix(Unix),
+}
+
+impl<Tcp, Unix> AsyncRead for Stream<Tcp, Unix>
+where
+    Tcp: AsyncRead + Unpin,
+    Unix: AsyncRead + Unpin,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Stream::Unix(unix) => Pin::new(unix).poll_read(cx, buf),
+        }
+    }
+}
+
+impl<Tcp, Unix> AsyncWrite for Stream<Tcp, Unix>
+where
+    Tcp: AsyncWrite + Unpin,
+    Unix: AsyncWrite + Unpin,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Stream::Unix(unix) => Pin::new(unix).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(tcp) => Pin::new(tcp).poll_flush(cx),
+            Stream::Unix(unix) => Pin::new(unix).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(tcp) => Pin::new(tcp).poll_close(cx),
+            Stream::Unix(unix) => Pin::new(unix).poll_close(cx),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Turning values into stored bytes and flags, and back.
+//!
+//! [`Serde`] is the seam; [`PyFlags`] (the default) speaks pymemcache's flags so
+//! a Rust service and a Python service can share one cache; [`RawBytes`] passes
+//! bytes through at no cost; [`Compressed`] wraps any serde with lz4.
+
+mod compressed;
+mod pyflags;
+
+use bytes::Bytes;
+
+pub use compressed::Compressed;
+pub use pyflags::{flags, CacheValue, PyFlags};
+
+use crate::Result;
+
+/// Serializes values to `(bytes, flags)` for storage, and back.
+pub trait Serde: Send + Sync {
+    /// The type of the values the client stores and returns.
+    type Value;
+
+    /// The bytes and the 32-bit flags to store for `value` under `key`.
+    fn serialize(&self, key: &[u8], value: &Self::Value) -> Result<(Bytes, u32)>;
+
+    /// The value stored under `key` as `data` with `flags`.
+    fn deserialize(&self, key: &[u8], data: Bytes, flags: u32) -> Result<Self::Value>;
+}
+
+/// Bytes in, bytes out: no conversion and no copy. Stores flags 0 and ignores
+/// the flags it reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawBytes;
+
+impl Serde for RawBytes {
+    type Value = Bytes;
+
+    fn serialize(&self, _key: &[u8], value: &Bytes) -> Result<(Bytes, u32)> {
+        Ok((value.clone(), 0))
+    }
+
+    fn deserialize(&self, _key: &[u8], data: Bytes, _flags: u32) -> Result<Bytes> {
+        Ok(data)
+    }
+}
+
+impl<S: Serde + ?Sized> Serde for std::sync::Arc<S> {
+    type Value = S::Value;
+
+    fn serialize(&self, key: &[u8], value: &Self::Value) -> Result<(Bytes, u32)> {
+        (**self).serialize(key, value)
+    }
+
+    fn deserialize(&self, key: &[u8], data: Bytes, flags: u32) -> Result<Self::Value> {
+        (**self).deserialize(key, data, flags)
+    }
+}

@@ -1,0 +1,220 @@
+//! pymemcache's flags: the default serialization.
+
+use bytes::Bytes;
+
+use super::Serde;
+use crate::{Error, Result};
+
+/// The flag values pymemcache stores beside each value.
+pub mod flags {
+    /// Raw bytes.
+    pub const BYTES: u32 = 0;
+    /// A Python pickle; memclient returns it raw and never unpickles it.
+    pub const PICKLE: u32 = 1;
+    /// A decimal integer.
+    pub const INTEGER: u32 = 2;
+    /// A decimal Python 2 long.
+    pub const LONG: u32 = 4;
+    /// The data is compressed (see [`Compressed`](crate::serde::Compressed)).
+    pub const COMPRESSED: u32 = 8;
+    /// UTF-8 text.
+    pub const TEXT: u32 = 16;
+}
+
+/// A value as pymemcache's serializer stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CacheValue {
+    /// Raw bytes (flags 0, and any flags this serde does not know).
+    Bytes(Bytes),
+    /// UTF-8 text (flags 16).
+    Text(String),
+    /// An integer (flags 2).
+    Int(i64),
+    /// A Python 2 long (flags 4).
+    Long(i128),
+    /// A pickle written by Python (flags 1), returned as it is stored.
+    Pickle(Bytes),
+}
+
+impl CacheValue {
+    /// The bytes of a `Bytes` or `Pickle` value, the UTF-8 of a `Text`.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            CacheValue::Bytes(data) | CacheValue::Pickle(data) => Some(data),
+            CacheValue::Text(text) => Some(text.as_bytes()),
+            CacheValue::Int(_) | CacheValue::Long(_) => None,
+        }
+    }
+
+    /// The text of a `Text` value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            CacheValue::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The number of an `Int` value.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            CacheValue::Int(number) => Some(*number),
+            _ => None,
+        }
+    }
+}
+
+impl From<Bytes> for CacheValue {
+    fn from(data: Bytes) -> Self {
+        CacheValue::Bytes(data)
+    }
+}
+
+impl From<Vec<u8>> for CacheValue {
+    fn from(data: Vec<u8>) -> Self {
+        CacheValue::Bytes(data.into())
+    }
+}
+
+impl From<&[u8]> for CacheValue {
+    fn from(data: &[u8]) -> Self {
+        CacheValue::Bytes(Bytes::copy_from_slice(data))
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for CacheValue {
+    fn from(data: &[u8; N]) -> Self {
+        CacheValue::Bytes(Bytes::copy_from_slice(data))
+    }
+}
+
+impl From<String> for CacheValue {
+    fn from(text: String) -> Self {
+        CacheValue::Text(text)
+    }
+}
+
+impl From<&str> for CacheValue {
+    fn from(text: &str) -> Self {
+        CacheValue::Text(text.to_string())
+    }
+}
+
+impl From<i64> for CacheValue {
+    fn from(number: i64) -> Self {
+        CacheValue::Int(number)
+    }
+}
+
+impl From<i32> for CacheValue {
+    fn from(number: i32) -> Self {
+        CacheValue::Int(number.into())
+    }
+}
+
+impl From<u32> for CacheValue {
+    fn from(number: u32) -> Self {
+        CacheValue::Int(number.into())
+    }
+}
+
+/// The default serde: pymemcache's `python_memcache_serializer` flags.
+///
+/// Bytes are stored with flags 0, text with 16, integers with 2, longs with 4.
+/// Pickles (flags 1) are handed back raw. Unknown flags read as bytes, as
+/// pymemcache does. Compressed data (flags 8) needs [`Compressed`](super::Compressed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PyFlags;
+
+impl Serde for PyFlags {
+    type Value = CacheValue;
+
+    fn serialize(&self, _key: &[u8], value: &CacheValue) -> Result<(Bytes, u32)> {
+        Ok(match value {
+            CacheValue::Bytes(data) => (data.clone(), flags::BYTES),
+            CacheValue::Pickle(data) => (data.clone(), flags::PICKLE),
+            CacheValue::Text(text) => (Bytes::copy_from_slice(text.as_bytes()), flags::TEXT),
+            CacheValue::Int(number) => (number.to_string().into(), flags::INTEGER),
+            CacheValue::Long(number) => (number.to_string().into(), flags::LONG),
+        })
+    }
+
+    fn deserialize(&self, key: &[u8], data: Bytes, flags: u32) -> Result<CacheValue> {
+        let bad = |what: &str| {
+            Error::Serde(format!(
+                "value of key {} has flags {flags} but is not {what}",
+                crate::error::quote(key, 64)
+            ))
+        };
+        match flags {
+            flags::PICKLE => Ok(CacheValue::Pickle(data)),
+            flags::TEXT => String::from_utf8(data.to_vec())
+                .map(CacheValue::Text)
+                .map_err(|_| bad("UTF-8 text")),
+            flags::INTEGER => parse_number(&data)
+                .map(CacheValue::Int)
+                .ok_or_else(|| bad("an integer")),
+            flags::LONG => parse_number(&data)
+                .map(CacheValue::Long)
+                .ok_or_else(|| bad("an integer")),
+            flags if flags & flags::COMPRESSED != 0 => Err(Error::Serde(format!(
+                "value of key {} is compressed (flags {flags}): wrap the serde in Compressed",
+                crate::error::quote(key, 64)
+            ))),
+            _ => Ok(CacheValue::Bytes(data)),
+        }
+    }
+}
+
+/// Parses a decimal number the way Python's `int()` reads memcached's data:
+/// surrounding whitespace allowed (incr/decr leave trailing spaces).
+fn parse_number<N: std::str::FromStr>(data: &[u8]) -> Option<N> {
+    std::str::from_utf8(data).ok()?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(value: CacheValue, expected_flags: u32) {
+        let (data, flags) = PyFlags.serialize(b"k", &value).unwrap();
+        assert_eq!(flags, expected_flags);
+        assert_eq!(PyFlags.deserialize(b"k", data, flags).unwrap(), value);
+    }
+
+    #[test]
+    fn every_kind_round_trips_with_pymemcache_flags() {
+        round_trip(CacheValue::from(&b"\x00\xffraw"[..]), 0);
+        round_trip(CacheValue::from("héllo"), 16);
+        round_trip(CacheValue::Int(-42), 2);
+        round_trip(CacheValue::Long(1 << 100), 4);
+        round_trip(CacheValue::Pickle(Bytes::from_static(b"\x80\x04K\x01.")), 1);
+    }
+
+    #[test]
+    fn reads_what_pymemcache_writes() {
+        // pymemcache stores str(42) with flag 2 and 'text' encoded as UTF-8 with 16.
+        let int = PyFlags
+            .deserialize(b"k", Bytes::from_static(b"42"), 2)
+            .unwrap();
+        assert_eq!(int, CacheValue::Int(42));
+        // After `incr`, memcached may pad the number with spaces.
+        let padded = PyFlags
+            .deserialize(b"k", Bytes::from_static(b"5 "), 2)
+            .unwrap();
+        assert_eq!(padded, CacheValue::Int(5));
+        let unknown = PyFlags
+            .deserialize(b"k", Bytes::from_static(b"x"), 1 << 20)
+            .unwrap();
+        assert_eq!(unknown, CacheValue::Bytes(Bytes::from_static(b"x")));
+    }
+
+    #[test]
+    fn mismatched_data_is_a_serde_error() {
+        for (data, flags) in [(&b"abc"[..], 2), (&b"\xff"[..], 16), (&b"x"[..], 8)] {
+            let err = PyFlags
+                .deserialize(b"k", Bytes::copy_from_slice(data), flags)
+                .unwrap_err();
+            assert!(matches!(err, Error::Serde(_)), "{err}");
+        }
+    }
+}
