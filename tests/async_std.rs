@@ -1,0 +1,41 @@
+//! The integration suites on the async-std adapter.
+#![cfg(feature = "async-std")]
+
+mod support;
+
+mod rt {
+    use std::future::Future;
+    use std::time::Duration;
+
+    use memclient::async_std::{AsyncStd, Stream};
+    use memclient::{Client, Config, Connection, Result};
+
+    pub type TestClient = Client<Connection<Stream>>;
+
+    pub fn block_on<F: Future>(future: F) -> F::Output {
+        async_std::task::block_on(future)
+    }
+
+    pub async fn connect(config: Config) -> Result<TestClient> {
+        config.connect(AsyncStd).await
+    }
+
+    pub async fn sleep(duration: Duration) {
+        async_std::task::sleep(duration).await;
+    }
+
+    pub fn spawn<F: Future<Output = T> + Send + 'static, T: Send + 'static>(
+        future: F,
+    ) -> impl Future<Output = T> {
+        async_std::task::spawn(future)
+    }
+}
+
+#[path = "suite/commands.rs"]
+mod commands;
+
+#[path = "suite/concurrency.rs"]
+mod concurrency;
+
+#[path = "suite/transports.rs"]
+mod transports;

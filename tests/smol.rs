@@ -1,0 +1,41 @@
+//! The integration suites on the smol adapter.
+#![cfg(feature = "smol")]
+
+mod support;
+
+mod rt {
+    use std::future::Future;
+    use std::time::Duration;
+
+    use memclient::smol::{Smol, Stream};
+    use memclient::{Client, Config, Connection, Result};
+
+    pub type TestClient = Client<Connection<Stream>>;
+
+    pub fn block_on<F: Future>(future: F) -> F::Output {
+        smol::block_on(future)
+    }
+
+    pub async fn connect(config: Config) -> Result<TestClient> {
+        config.connect(Smol).await
+    }
+
+    pub async fn sleep(duration: Duration) {
+        smol::Timer::after(duration).await;
+    }
+
+    pub fn spawn<F: Future<Output = T> + Send + 'static, T: Send + 'static>(
+        future: F,
+    ) -> impl Future<Output = T> {
+        smol::spawn(future)
+    }
+}
+
+#[path = "suite/commands.rs"]
+mod commands;
+
+#[path = "suite/concurrency.rs"]
+mod concurrency;
+
+#[path = "suite/transports.rs"]
+mod transports;

@@ -1,0 +1,54 @@
+//! The integration suites on the tokio adapter (multi-threaded runtime).
+#![cfg(feature = "tokio")]
+
+mod support;
+
+mod rt {
+    use std::future::Future;
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    use memclient::tokio::{Stream, Tokio};
+    use memclient::{Client, Config, Connection, Result};
+
+    pub type TestClient = Client<Connection<Stream>>;
+
+    fn runtime() -> &'static tokio::runtime::Runtime {
+        static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+        RUNTIME.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("tokio runtime")
+        })
+    }
+
+    pub fn block_on<F: Future>(future: F) -> F::Output {
+        runtime().block_on(future)
+    }
+
+    pub async fn connect(config: Config) -> Result<TestClient> {
+        config.connect(Tokio::current()).await
+    }
+
+    pub async fn sleep(duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+
+    pub fn spawn<F: Future<Output = T> + Send + 'static, T: Send + 'static>(
+        future: F,
+    ) -> impl Future<Output = T> {
+        let handle = runtime().spawn(future);
+        async move { handle.await.expect("task panicked") }
+    }
+}
+
+#[path = "suite/commands.rs"]
+mod commands;
+
+#[path = "suite/concurrency.rs"]
+mod concurrency;
+
+#[path = "suite/transports.rs"]
+mod transports;

@@ -1,0 +1,244 @@
+//! The wire under stress: replies that arrive a byte at a time, and servers
+//! that break the protocol. Runtime-independent, so run on smol only.
+#![cfg(feature = "smol")]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_io::{AsyncRead, AsyncWrite};
+use memclient::serde::CacheValue;
+use memclient::smol::Smol;
+use memclient::{Client, Config, Connection, Error};
+use support::{unique_prefix, Memcached};
+
+/// A transport that hands over at most one byte per read, and every other
+/// read says "not yet": the worst fragmentation a network can produce.
+struct Trickle<S> {
+    inner: S,
+    starve: bool,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Trickle<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<std::io::Result<usize>> {
+        self.starve = !self.starve;
+        if self.starve {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let one = buf.len().min(1);
+        Pin::new(&mut self.inner).poll_read(cx, &mut buf[..one])
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Trickle<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+#[test]
+fn replies_delivered_one_byte_at_a_time_decode_the_same() {
+    let server = Memcached::shared();
+    smol::block_on(async {
+        let tcp = async_net::TcpStream::connect(server.address.as_str()).await.unwrap();
+        let (connection, driver) = Connection::from_stream(Trickle { inner: tcp, starve: false });
+        smol::spawn(driver).detach();
+        let options = memclient::ClientOptions::new().key_prefix(unique_prefix("trickle"));
+        let c = Client::with_options(connection, memclient::serde::PyFlags, options).unwrap();
+        let tricky = Bytes::from_static(b"END\r\nVALUE k 0 3\r\n\r\n\0");
+        c.set("a", tricky.clone()).await.unwrap();
+        c.set("b", "text").await.unwrap();
+        c.set("n", 7i64).await.unwrap();
+        let got = c.get_many(["a", "missing", "b", "n"]).await.unwrap();
+        assert_eq!(got[&b"a"[..]], CacheValue::Bytes(tricky));
+        assert_eq!(got[&b"b"[..]].as_str(), Some("text"));
+        assert_eq!(got[&b"n"[..]], CacheValue::Int(7));
+        let (_, cas) = c.gets("b").await.unwrap().unwrap();
+        assert!(cas > 0);
+        assert_eq!(c.incr("n", 3).await.unwrap(), Some(10));
+        assert!(matches!(c.incr("b", 1).await, Err(Error::Client(_))));
+        assert!(!c.stats(Vec::<&str>::new()).await.unwrap().is_empty());
+        assert!(c.version().await.unwrap().starts_with("1."));
+        // Concurrent calls over the trickling stream still pair up.
+        let calls = (0..20).map(|i| {
+            let c = &c;
+            async move {
+                c.set(format!("p{i}"), format!("v{i}")).await.unwrap();
+                c.get(format!("p{i}")).await.unwrap()
+            }
+        });
+        let values = futures_util::future::join_all(calls).await;
+        for (i, value) in values.into_iter().enumerate() {
+            assert_eq!(value.unwrap().as_str(), Some(format!("v{i}").as_str()));
+        }
+    });
+}
+
+/// A server that answers every command line with the next scripted reply,
+/// counting the connections it accepts.
+struct Scripted {
+    address: String,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Scripted {
+    fn start(replies: Vec<&'static [u8]>) -> Scripted {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        std::thread::spawn(move || {
+            let mut replies = replies.into_iter();
+            for socket in listener.incoming() {
+                let Ok(socket) = socket else { return };
+                counter.fetch_add(1, Ordering::SeqCst);
+                serve(socket, &mut replies);
+            }
+        });
+        Scripted { address, accepted }
+    }
+}
+
+/// Answers command lines until the client hangs up; `set`'s data line is skipped.
+fn serve(socket: TcpStream, replies: &mut impl Iterator<Item = &'static [u8]>) {
+    let mut writer = socket.try_clone().unwrap();
+    let mut reader = BufReader::new(socket);
+    let mut line = String::new();
+    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+        if line.starts_with("set ") {
+            let mut data = String::new();
+            let _ = reader.read_line(&mut data);
+        }
+        line.clear();
+        match replies.next() {
+            Some(reply) => {
+                if writer.write_all(reply).is_err() {
+                    return;
+                }
+            }
+            // Out of script: hang up.
+            None => return,
+        }
+    }
+    let mut rest = Vec::new();
+    let _ = reader.read_to_end(&mut rest);
+}
+
+fn client(server: &Scripted) -> Client<Connection<memclient::smol::Stream>> {
+    smol::block_on(Config::new(&server.address).timeout(Duration::from_secs(2)).connect(Smol)).unwrap()
+}
+
+fn protocol_error(result: memclient::Result<impl std::fmt::Debug>) -> String {
+    match result {
+        Err(Error::Protocol(message)) => message,
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_value_for_another_key_is_a_protocol_error_and_the_connection_is_replaced() {
+    let server = Scripted::start(vec![
+        b"VALUE other 0 1\r\nx\r\nEND\r\n",
+        b"VALUE k 0 2\r\nok\r\nEND\r\n",
+    ]);
+    let c = client(&server);
+    smol::block_on(async {
+        let message = protocol_error(c.get("k").await);
+        assert!(message.contains("other"), "{message}");
+        // The next call runs on a new connection, never on the desynchronised one.
+        let value = c.get("k").await.unwrap().unwrap();
+        assert_eq!(value.as_bytes(), Some(&b"ok"[..]));
+    });
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn garbage_replies_are_protocol_errors_quoting_the_bytes() {
+    let server = Scripted::start(vec![b"HELLO THERE\r\n", b"STORED\r\n", b"VALUE k 0 abc\r\n"]);
+    let c = client(&server);
+    smol::block_on(async {
+        let message = protocol_error(c.get("k").await);
+        assert!(message.contains("HELLO THERE"), "{message}");
+        // A well-formed reply of the wrong kind is a violation too.
+        protocol_error(c.get("k").await);
+        protocol_error(c.get("k").await);
+    });
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_hostile_value_length_is_refused_without_buffering_it() {
+    let server = Scripted::start(vec![b"VALUE k 0 99999999999\r\n"]);
+    let c = smol::block_on(
+        Config::new(&server.address)
+            .max_value_len(1 << 20)
+            .timeout(Duration::from_secs(2))
+            .connect(Smol),
+    )
+    .unwrap();
+    smol::block_on(async {
+        protocol_error(c.get("k").await);
+    });
+}
+
+#[test]
+fn a_server_that_hangs_up_mid_reply_fails_the_call_without_hanging() {
+    let server = Scripted::start(vec![b"VALUE k 0 10\r\nonly"]);
+    let c = client(&server);
+    smol::block_on(async {
+        let err = c.get("k").await.unwrap_err();
+        assert!(err.is_connection_error(), "{err}");
+    });
+}
+
+#[test]
+fn unsolicited_bytes_close_the_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { return };
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                // Speaks before being asked anything.
+                let _ = socket.write_all(b"VALUE k 0 1\r\nx\r\nEND\r\n");
+            }
+            let mut reader = BufReader::new(socket.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                line.clear();
+                let _ = socket.write_all(b"END\r\n");
+            }
+        }
+    });
+    let c = smol::block_on(Config::new(&address).timeout(Duration::from_secs(2)).connect(Smol)).unwrap();
+    smol::block_on(async {
+        smol::Timer::after(Duration::from_millis(100)).await;
+        // The first connection was dropped as soon as the stray reply came; a
+        // call on it either fails or runs on a new connection, and never sees
+        // the stray value.
+        for _ in 0..3 {
+            match c.get("k").await {
+                Ok(value) => assert_eq!(value, None),
+                Err(err) => assert!(err.is_connection_error(), "{err}"),
+            }
+        }
+    });
+    assert!(accepted.load(Ordering::SeqCst) >= 2);
+}
