@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod connection;
 mod error;
+mod pool;
 pub mod proto;
 mod request;
 mod response;
@@ -21,6 +22,7 @@ pub use client::{
 pub use config::Config;
 pub use connection::{Connect, Connection, ConnectionOptions, Driver};
 pub use error::{Error, Result};
+pub use pool::{Pool, PoolOptions};
 pub use request::{
     ArithOp, LruCrawler, RawCommand, RawReply, Request, Retrieve, RetrieveCommand, Store,
     StoreCommand,
