@@ -119,7 +119,10 @@ mod tests {
 
     #[test]
     fn unknown_command_shows_message_only_when_present() {
-        assert_eq!(Error::UnknownCommand(String::new()).to_string(), "unknown command");
+        assert_eq!(
+            Error::UnknownCommand(String::new()).to_string(),
+            "unknown command"
+        );
         assert_eq!(
             Error::UnknownCommand("shutdown not enabled".into()).to_string(),
             "unknown command: shutdown not enabled"

@@ -266,9 +266,9 @@ impl Request {
         match self {
             Request::Retrieve(r) => &r.keys,
             Request::Store(s) => std::slice::from_ref(&s.key),
-            Request::Delete { key, .. } | Request::Arith { key, .. } | Request::Touch { key, .. } => {
-                std::slice::from_ref(key)
-            }
+            Request::Delete { key, .. }
+            | Request::Arith { key, .. }
+            | Request::Touch { key, .. } => std::slice::from_ref(key),
             _ => &[],
         }
     }

@@ -31,6 +31,8 @@ pub(crate) enum LineOutcome {
     Data(PendingStore),
     /// A rejected line: reply with this text unless `noreply`.
     Reply { text: &'static str, noreply: bool },
+    /// A rejected `get`: memcached also drops its unsent replies.
+    DropUnsent(&'static str),
     /// A value above the item size limit: its data block is to be swallowed.
     TooLarge {
         command: StoreCommand,
@@ -222,8 +224,8 @@ fn retrieve(line: &Bytes, tokens: &Tokens<'_>) -> LineOutcome {
     loop {
         for key in words {
             if key.len() > MAX_KEY_LEN {
-                // memcached drops the hits it had stacked and answers only this.
-                return reply(BAD_FORMAT, false);
+                // memcached drops the replies it had stacked and answers only this.
+                return LineOutcome::DropUnsent(BAD_FORMAT);
             }
             keys.push(line.slice_ref(key));
         }

@@ -18,6 +18,11 @@ pub enum Decoded {
     /// A malformed command that memcached rejects without executing anything:
     /// write these bytes (a complete reply line) back.
     Reply(Bytes),
+    /// A `get` with a key over 250 bytes: memcached answers `CLIENT_ERROR bad
+    /// command line format`, and first drops every reply of the connection it
+    /// has not written yet (those of the commands pipelined before it since
+    /// its last write). Write these bytes in their place.
+    ReplyDroppingUnsent(Bytes),
     /// A storage command whose value exceeds the item size limit. memcached
     /// answers `SERVER_ERROR object too large for cache` (unless `noreply`),
     /// swallows the data block (the decoder does that), and for `set` removes
@@ -78,6 +83,13 @@ impl RequestDecoder {
             state: State::Line,
             max_item_size,
         }
+    }
+
+    /// True while the decoder is inside a data block (reading it, or
+    /// swallowing a too-large one). memcached writes no reply in that state:
+    /// the replies of the commands before wait until the block is complete.
+    pub fn in_data_block(&self) -> bool {
+        matches!(self.state, State::Data(_) | State::Swallow(_))
     }
 
     /// Decodes the next thing to act on from the front of `buf`, consuming the
@@ -144,6 +156,12 @@ impl RequestDecoder {
                             if !noreply {
                                 return Some(reply(text));
                             }
+                        }
+                        LineOutcome::DropUnsent(text) => {
+                            return Some(match reply(text) {
+                                Decoded::Reply(bytes) => Decoded::ReplyDroppingUnsent(bytes),
+                                other => other,
+                            });
                         }
                         LineOutcome::TooLarge {
                             command,

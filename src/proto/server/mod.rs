@@ -46,6 +46,16 @@ mod tests;
 pub use decoder::{Decoded, RequestDecoder};
 pub use reply::{encode_error, encode_reply};
 
+/// Parses a number as memcached's `safe_strtoull` does: leading white space,
+/// an optional sign (`-0` is 0; a `-` is refused when the result wraps), then
+/// digits, followed by white space, a NUL byte or the end.
+///
+/// The mock uses it to read stored values for `incr`/`decr`, so that
+/// `" 12"`, `"+12"` and `"1 2"` count as numbers exactly when memcached says so.
+pub fn parse_u64(bytes: &[u8]) -> Option<u64> {
+    number::strtoull(bytes)
+}
+
 /// memcached's default item size limit (`-I 1m`).
 pub const DEFAULT_MAX_ITEM_SIZE: usize = 1024 * 1024;
 

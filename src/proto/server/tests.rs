@@ -55,6 +55,10 @@ fn replies(input: &[u8]) -> Vec<u8> {
     for decoded in decode(input) {
         match decoded {
             Decoded::Reply(reply) => out.extend_from_slice(&reply),
+            Decoded::ReplyDroppingUnsent(reply) => {
+                out.extend_from_slice(b"<drop>");
+                out.extend_from_slice(&reply)
+            }
             Decoded::Close => out.extend_from_slice(b"<close>"),
             Decoded::TooLarge { noreply, .. } => {
                 if !noreply {
@@ -447,8 +451,9 @@ fn malformed_commands_get_memcached_replies() {
 fn long_keys_are_rejected() {
     let long = "k".repeat(251);
     let bad = b"CLIENT_ERROR bad command line format\r\n".to_vec();
-    assert_eq!(replies(format!("get {long}\r\n").as_bytes()), bad);
-    assert_eq!(replies(format!("get a {long} b\r\n").as_bytes()), bad);
+    let dropping = b"<drop>CLIENT_ERROR bad command line format\r\n".to_vec();
+    assert_eq!(replies(format!("get {long}\r\n").as_bytes()), dropping);
+    assert_eq!(replies(format!("get a {long} b\r\n").as_bytes()), dropping);
     assert_eq!(replies(format!("touch {long} 0\r\n").as_bytes()), bad);
     assert_eq!(replies(format!("incr {long} 0\r\n").as_bytes()), bad);
     assert_eq!(replies(format!("delete {long}\r\n").as_bytes()), bad);
@@ -512,6 +517,20 @@ fn too_large_values_are_swallowed() {
     let mut buf = BytesMut::from(&b"set a 0 0 40\r\n"[..]);
     let mut decoder = RequestDecoder::with_max_item_size(100);
     assert_eq!(decoder.decode(&mut buf), None);
+}
+
+#[test]
+fn replies_wait_for_the_data_block() {
+    let mut decoder = RequestDecoder::new();
+    let mut buf = BytesMut::from(&b"set a 0 0 5\r\nab"[..]);
+    assert_eq!(decoder.decode(&mut buf), None);
+    assert!(decoder.in_data_block());
+    buf.extend_from_slice(b"cde\r\n");
+    assert!(matches!(
+        decoder.decode(&mut buf),
+        Some(Decoded::Request(_))
+    ));
+    assert!(!decoder.in_data_block());
 }
 
 #[test]
