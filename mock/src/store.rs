@@ -609,7 +609,8 @@ impl Cache {
             .iter()
             .filter(|(_, item)| {
                 // The crawler skips expired (strictly before now) and flushed items.
-                !(item.exptime != 0 && item.exptime < now) && !self.is_flushed(item, now)
+                let expired = item.exptime != 0 && item.exptime < now;
+                !expired && !self.is_flushed(item, now)
             })
             .filter_map(|(key, item)| {
                 let class = slabs::class_of(item.size);
