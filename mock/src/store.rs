@@ -127,7 +127,7 @@ impl Cache {
         } else if exptime == 0 {
             0
         } else if exptime <= MAX_RELATIVE_EXPTIME {
-            now + exptime as u64
+            now.saturating_add(exptime as u64)
         } else {
             (exptime as u64).max(1)
         }
@@ -177,7 +177,7 @@ impl Cache {
         let Some(item) = self.items.get_mut(key) else {
             return;
         };
-        if item.time + ITEM_UPDATE_INTERVAL < now {
+        if item.time.saturating_add(ITEM_UPDATE_INTERVAL) < now {
             item.time = now;
         }
         if let Some(key) = self.lru.remove(&item.lru) {
@@ -516,7 +516,7 @@ impl Cache {
         } else {
             now
         };
-        self.oldest_live = new_oldest - 1;
+        self.oldest_live = new_oldest.saturating_sub(1);
         if self.oldest_live <= now {
             self.oldest_cas = self.next_cas();
         }

@@ -119,7 +119,10 @@ impl AsyncWrite for MockStream {
         let mut out = BytesMut::new();
         let open = this.session.feed(&this.mock, buf, &mut out, &mut || {});
         if !out.is_empty() {
-            let ready_at = Instant::now() + this.mock.shared.faults.latency();
+            let now = Instant::now();
+            let ready_at = now
+                .checked_add(this.mock.shared.faults.latency())
+                .unwrap_or(now + std::time::Duration::from_secs(86_400 * 365));
             this.output.push_back((ready_at, out.freeze()));
         }
         if !open {

@@ -189,3 +189,64 @@ fn binary_prints_its_address() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn garbage_never_panics() {
+    // A small LCG: deterministic noise biased towards protocol bytes.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as u32
+    };
+    let alphabet: &[&[u8]] = &[
+        b"set ",
+        b"get ",
+        b"gets ",
+        b"gat ",
+        b"incr ",
+        b"decr ",
+        b"cas ",
+        b"append ",
+        b"touch ",
+        b"delete ",
+        b"flush_all ",
+        b"stats ",
+        b"lru_crawler ",
+        b"metadump ",
+        b"slabs ",
+        b"a ",
+        b"0 ",
+        b"1 ",
+        b"-1 ",
+        b"99999999999999999999 ",
+        b"noreply",
+        b"\r\n",
+        b"\n",
+        b"\0",
+        b" ",
+        b"4294967297 ",
+        b"2147483648 ",
+    ];
+    let mock = MockMemcache::with_manual_clock();
+    for _ in 0..200 {
+        let mut stream = mock.connect();
+        let mut input = Vec::new();
+        for _ in 0..(next() % 60) {
+            if next() % 5 == 0 {
+                input.push(next() as u8);
+            } else {
+                input.extend_from_slice(alphabet[next() as usize % alphabet.len()]);
+            }
+        }
+        block_on(async {
+            for chunk in input.chunks(1 + next() as usize % 7) {
+                if stream.write_all(chunk).await.is_err() {
+                    break;
+                }
+            }
+        });
+        mock.advance(Duration::from_secs(u64::from(next() % 3)));
+    }
+}
