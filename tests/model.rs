@@ -580,3 +580,57 @@ fn mock_and_memcached_answer_every_sequence_alike() {
         .rng(Gen::new(30))
         .quickcheck(same_answers as fn(Vec<Command>) -> TestResult);
 }
+
+/// What expiry looks like through the client, with `wait` moving time on.
+async fn expiry_script<B, W, F>(client: &Client<B, Item>, wait: W) -> Vec<Outcome>
+where
+    B: Backend,
+    W: Fn(Duration) -> F,
+    F: std::future::Future<Output = ()>,
+{
+    let value = || (Bytes::from_static(b"v"), 0);
+    let second = Duration::from_secs(1);
+    let mut seen = Vec::new();
+    let get = |key: &'static str| async move { Outcome::Value(client.get(key).await.unwrap().map(|(d, f)| (Data(d), f))) };
+    client.set("short", value()).ttl(second).await.unwrap();
+    client.set("touched", value()).ttl(second).await.unwrap();
+    client.set("gat", value()).ttl(Duration::from_secs(100)).await.unwrap();
+    client.set("forever", value()).await.unwrap();
+    client.set("later", value()).ttl(Duration::from_secs(100)).await.unwrap();
+    seen.push(Outcome::Done(client.touch("touched", Duration::from_secs(100)).await.unwrap()));
+    seen.push(Outcome::Value(client.gat("gat", second).await.unwrap().map(|(d, f)| (Data(d), f))));
+    seen.push(get("short").await);
+    wait(Duration::from_millis(2100)).await;
+    for key in ["short", "touched", "gat", "forever", "later"] {
+        seen.push(get(key).await);
+    }
+    client.flush_all().delay(Duration::from_secs(2)).await.unwrap();
+    seen.push(get("forever").await);
+    wait(Duration::from_millis(2100)).await;
+    seen.push(get("forever").await);
+    seen.push(get("later").await);
+    seen
+}
+
+#[test]
+fn expiry_on_the_mock_clock_matches_real_time_on_memcached() {
+    let server = Memcached::start();
+    let real = smol::block_on(memclient::Config::new(&server.address).connect(memclient::smol::Smol))
+        .unwrap()
+        .with_serde(Item);
+    let outcomes_real = smol::block_on(expiry_script(&real, |d| async move {
+        smol::Timer::after(d).await;
+    }));
+    let mock = MockMemcache::with_manual_clock();
+    let direct = Client::with_options(mock.clone(), Item, ClientOptions::new()).unwrap();
+    let outcomes_mock = smol::block_on(expiry_script(&direct, |d| {
+        mock.advance(d);
+        async {}
+    }));
+    assert_eq!(outcomes_mock, outcomes_real);
+    // The script itself shows expiry: "short" and the touched-down "gat" are
+    // gone after two seconds, and the delayed flush empties the cache.
+    assert_eq!(outcomes_real[3], Outcome::Value(None));
+    assert_eq!(outcomes_real[5], Outcome::Value(None));
+    assert_eq!(outcomes_real[9], Outcome::Value(None));
+}
