@@ -4,12 +4,14 @@
 
 mod backend;
 mod client;
+pub mod cluster;
 mod config;
 mod connection;
 mod error;
 pub mod proto;
 mod request;
 mod response;
+mod retry;
 pub mod runtime;
 pub mod serde;
 
@@ -18,6 +20,7 @@ pub use client::{
     Call, CasOutcome, Client, ClientOptions, DeleteMany, FlushKind, PlainKind, SetMany, StatValue,
     StorageKind, Ttl,
 };
+pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStatus};
 pub use config::Config;
 pub use connection::{Connect, Connection, ConnectionOptions, Driver};
 pub use error::{Error, Result};
@@ -26,6 +29,7 @@ pub use request::{
     StoreCommand,
 };
 pub use response::{Response, Value};
+pub use retry::{Retry, RetryOn, RetryOptions};
 
 #[cfg(feature = "async-std")]
 pub use runtime::async_std;
