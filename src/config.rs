@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::runtime::{Address, Transport};
-use crate::{Client, ClientOptions, Connection, ConnectionOptions, Result};
+use crate::{Client, ClientOptions, Connection, ConnectionOptions, Pool, PoolOptions, Result};
 
 /// The address and options of a client, connected on a runtime of your choice.
 ///
@@ -109,5 +109,17 @@ impl Config {
         let address: Address = self.address.parse()?;
         let connection = Connection::connect(&address, runtime, self.connection).await?;
         Client::with_options(connection, crate::serde::PyFlags, self.client)
+    }
+
+    /// A client over a [`Pool`] of connections to the server. No socket is
+    /// opened until the first call, so an unreachable server fails then.
+    pub fn connect_pool<R: Transport>(
+        self,
+        runtime: R,
+        pool: PoolOptions,
+    ) -> Result<Client<Pool<R::Stream>>> {
+        let address: Address = self.address.parse()?;
+        let pool = Pool::connect_to(&address, runtime, self.connection, pool);
+        Client::with_options(pool, crate::serde::PyFlags, self.client)
     }
 }

@@ -8,6 +8,7 @@ pub mod cluster;
 mod config;
 mod connection;
 mod error;
+mod pool;
 pub mod proto;
 mod request;
 mod response;
@@ -24,6 +25,7 @@ pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStat
 pub use config::Config;
 pub use connection::{Connect, Connection, ConnectionOptions, Driver};
 pub use error::{Error, Result};
+pub use pool::{Pool, PoolOptions};
 pub use request::{
     ArithOp, LruCrawler, RawCommand, RawReply, Request, Retrieve, RetrieveCommand, Store,
     StoreCommand,

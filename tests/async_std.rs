@@ -8,7 +8,7 @@ mod rt {
     use std::time::Duration;
 
     use memclient::async_std::{AsyncStd, Stream};
-    use memclient::{Client, Config, Connection, Result};
+    use memclient::{Client, Config, Connection, Pool, PoolOptions, Result};
 
     pub type TestClient = Client<Connection<Stream>>;
 
@@ -18,6 +18,13 @@ mod rt {
 
     pub async fn connect(config: Config) -> Result<TestClient> {
         config.connect(AsyncStd).await
+    }
+
+    pub type PoolClient = Client<Pool<Stream>>;
+
+    /// A client over a pool; call it inside `block_on` (tokio needs its context).
+    pub fn connect_pool(config: Config, options: PoolOptions) -> Result<PoolClient> {
+        config.connect_pool(AsyncStd, options)
     }
 
     pub async fn sleep(duration: Duration) {
@@ -39,3 +46,6 @@ mod concurrency;
 
 #[path = "suite/transports.rs"]
 mod transports;
+
+#[path = "suite/pool.rs"]
+mod pool;

@@ -9,7 +9,7 @@ mod rt {
     use std::time::Duration;
 
     use memclient::tokio::{Stream, Tokio};
-    use memclient::{Client, Config, Connection, Result};
+    use memclient::{Client, Config, Connection, Pool, PoolOptions, Result};
 
     pub type TestClient = Client<Connection<Stream>>;
 
@@ -32,6 +32,13 @@ mod rt {
         config.connect(Tokio::current()).await
     }
 
+    pub type PoolClient = Client<Pool<Stream>>;
+
+    /// A client over a pool; call it inside `block_on` (tokio needs its context).
+    pub fn connect_pool(config: Config, options: PoolOptions) -> Result<PoolClient> {
+        config.connect_pool(Tokio::current(), options)
+    }
+
     pub async fn sleep(duration: Duration) {
         tokio::time::sleep(duration).await;
     }
@@ -52,3 +59,6 @@ mod concurrency;
 
 #[path = "suite/transports.rs"]
 mod transports;
+
+#[path = "suite/pool.rs"]
+mod pool;

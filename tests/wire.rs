@@ -27,7 +27,11 @@ struct Trickle<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Trickle<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.starve = !self.starve;
         if self.starve {
             cx.waker().wake_by_ref();
@@ -39,7 +43,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Trickle<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Trickle<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -54,8 +62,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Trickle<S> {
 fn replies_delivered_one_byte_at_a_time_decode_the_same() {
     let server = Memcached::shared();
     smol::block_on(async {
-        let tcp = async_net::TcpStream::connect(server.address.as_str()).await.unwrap();
-        let (connection, driver) = Connection::from_stream(Trickle { inner: tcp, starve: false });
+        let tcp = async_net::TcpStream::connect(server.address.as_str())
+            .await
+            .unwrap();
+        let (connection, driver) = Connection::from_stream(Trickle {
+            inner: tcp,
+            starve: false,
+        });
         smol::spawn(driver).detach();
         let options = memclient::ClientOptions::new().key_prefix(unique_prefix("trickle"));
         let c = Client::with_options(connection, memclient::serde::PyFlags, options).unwrap();
@@ -139,7 +152,12 @@ fn serve(socket: TcpStream, replies: &mut impl Iterator<Item = &'static [u8]>) {
 }
 
 fn client(server: &Scripted) -> Client<Connection<memclient::smol::Stream>> {
-    smol::block_on(Config::new(&server.address).timeout(Duration::from_secs(2)).connect(Smol)).unwrap()
+    smol::block_on(
+        Config::new(&server.address)
+            .timeout(Duration::from_secs(2))
+            .connect(Smol),
+    )
+    .unwrap()
 }
 
 fn protocol_error(result: memclient::Result<impl std::fmt::Debug>) -> String {
@@ -168,7 +186,11 @@ fn a_value_for_another_key_is_a_protocol_error_and_the_connection_is_replaced() 
 
 #[test]
 fn garbage_replies_are_protocol_errors_quoting_the_bytes() {
-    let server = Scripted::start(vec![b"HELLO THERE\r\n", b"STORED\r\n", b"VALUE k 0 abc\r\n"]);
+    let server = Scripted::start(vec![
+        b"HELLO THERE\r\n",
+        b"STORED\r\n",
+        b"VALUE k 0 abc\r\n",
+    ]);
     let c = client(&server);
     smol::block_on(async {
         let message = protocol_error(c.get("k").await);
@@ -227,7 +249,12 @@ fn unsolicited_bytes_close_the_connection() {
             }
         }
     });
-    let c = smol::block_on(Config::new(&address).timeout(Duration::from_secs(2)).connect(Smol)).unwrap();
+    let c = smol::block_on(
+        Config::new(&address)
+            .timeout(Duration::from_secs(2))
+            .connect(Smol),
+    )
+    .unwrap();
     smol::block_on(async {
         smol::Timer::after(Duration::from_millis(100)).await;
         // The first connection was dropped as soon as the stray reply came; a

@@ -62,6 +62,12 @@ where
     }
 }
 
+impl<T: 'static> Connect<T> for Arc<dyn Connect<T>> {
+    fn connect(&self) -> BoxFuture<'static, io::Result<T>> {
+        (**self).connect()
+    }
+}
+
 /// A pipelined connection to one memcached server.
 ///
 /// Cheap to clone; every clone shares the one socket. Calls from concurrent

@@ -32,6 +32,16 @@ pub trait Runtime: Send + Sync + 'static {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
 }
 
+impl Runtime for std::sync::Arc<dyn Runtime> {
+    fn spawn(&self, future: BoxFuture<'static, ()>) {
+        (**self).spawn(future)
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        (**self).sleep(duration)
+    }
+}
+
 /// A runtime that can also open connections to memcached.
 pub trait Transport: Runtime + Clone {
     /// The byte stream of one connection (TCP or UNIX socket).

@@ -50,14 +50,26 @@ fn values_keep_their_bytes_and_flags() {
         c.set("tricky", tricky.to_vec()).await.unwrap();
         c.set("empty", Vec::new()).await.unwrap();
         c.set("int", 42i64).await.unwrap();
-        c.set("flagged", b"raw".to_vec()).flags(1 << 30).await.unwrap();
-        let got = c.get_many(["tricky", "empty", "int", "flagged", "none"]).await.unwrap();
+        c.set("flagged", b"raw".to_vec())
+            .flags(1 << 30)
+            .await
+            .unwrap();
+        let got = c
+            .get_many(["tricky", "empty", "int", "flagged", "none"])
+            .await
+            .unwrap();
         assert_eq!(got.len(), 4);
-        assert_eq!(got[&b"tricky"[..]], CacheValue::Bytes(Bytes::from_static(tricky)));
+        assert_eq!(
+            got[&b"tricky"[..]],
+            CacheValue::Bytes(Bytes::from_static(tricky))
+        );
         assert_eq!(got[&b"empty"[..]], CacheValue::Bytes(Bytes::new()));
         assert_eq!(got[&b"int"[..]], CacheValue::Int(42));
         // Unknown flags read back as bytes, as pymemcache does.
-        assert_eq!(got[&b"flagged"[..]], CacheValue::Bytes(Bytes::from_static(b"raw")));
+        assert_eq!(
+            got[&b"flagged"[..]],
+            CacheValue::Bytes(Bytes::from_static(b"raw"))
+        );
     });
 }
 
@@ -65,7 +77,9 @@ fn values_keep_their_bytes_and_flags() {
 fn get_many_returns_hits_by_user_key() {
     let c = shared("many");
     rt::block_on(async {
-        let items: Vec<(String, String)> = (0..50).map(|i| (format!("k{i}"), format!("v{i}"))).collect();
+        let items: Vec<(String, String)> = (0..50)
+            .map(|i| (format!("k{i}"), format!("v{i}")))
+            .collect();
         let not_stored = c.set_many(items.clone()).await.unwrap();
         assert!(not_stored.is_empty());
         let mut keys: Vec<String> = items.iter().map(|(k, _)| k.clone()).collect();
@@ -94,10 +108,17 @@ fn gets_and_cas_outcomes() {
         // The token is stale now: the item changed.
         assert_eq!(c.cas("k", "v3", token).await.unwrap(), CasOutcome::Exists);
         assert_eq!(text(c.get("k").await.unwrap()), Some("v2".into()));
-        assert_eq!(c.cas("gone", "v", token).await.unwrap(), CasOutcome::NotFound);
+        assert_eq!(
+            c.cas("gone", "v", token).await.unwrap(),
+            CasOutcome::NotFound
+        );
         let many = c.gets_many(["k", "gone"]).await.unwrap();
         assert_eq!(many.len(), 1);
-        assert_ne!(many[&b"k"[..]].1, token, "every write changes the cas unique");
+        assert_ne!(
+            many[&b"k"[..]].1,
+            token,
+            "every write changes the cas unique"
+        );
     });
 }
 
@@ -108,11 +129,21 @@ fn delete_touch_gat_gats() {
         c.set("k", "v").await.unwrap();
         assert!(c.touch("k", Duration::from_secs(100)).await.unwrap());
         assert!(!c.touch("missing", Duration::from_secs(100)).await.unwrap());
-        assert_eq!(text(c.gat("k", Duration::from_secs(100)).await.unwrap()), Some("v".into()));
-        let (value, cas) = c.gats("k", Duration::from_secs(100)).await.unwrap().unwrap();
+        assert_eq!(
+            text(c.gat("k", Duration::from_secs(100)).await.unwrap()),
+            Some("v".into())
+        );
+        let (value, cas) = c
+            .gats("k", Duration::from_secs(100))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(value.as_str(), Some("v"));
         assert!(cas > 0);
-        assert_eq!(c.gat("missing", Duration::from_secs(1)).await.unwrap(), None);
+        assert_eq!(
+            c.gat("missing", Duration::from_secs(1)).await.unwrap(),
+            None
+        );
         assert!(c.delete("k").await.unwrap());
         assert!(!c.delete("k").await.unwrap());
         assert_eq!(c.get("k").await.unwrap(), None);
@@ -171,7 +202,10 @@ fn noreply_writes_then_reads_see_them() {
         c.set("n", 1i64).noreply(true).await.unwrap();
         c.incr("n", 2).noreply(true).await.unwrap();
         // Even a failing noreply write sends no reply: the next read is in step.
-        c.set("big", vec![0u8; 2 << 20]).noreply(true).await.unwrap();
+        c.set("big", vec![0u8; 2 << 20])
+            .noreply(true)
+            .await
+            .unwrap();
         c.incr("a_text", 1).noreply(true).await.unwrap();
         let got = c.get_many(["a", "b", "n", "big"]).await.unwrap();
         assert_eq!(got[&b"a"[..]].as_str(), Some("1"));
@@ -179,7 +213,10 @@ fn noreply_writes_then_reads_see_them() {
         assert_eq!(got[&b"n"[..]], CacheValue::Int(3));
         assert!(!got.contains_key(&b"big"[..]));
         c.delete("a").noreply(true).await.unwrap();
-        c.touch("b", Duration::from_secs(10)).noreply(true).await.unwrap();
+        c.touch("b", Duration::from_secs(10))
+            .noreply(true)
+            .await
+            .unwrap();
         assert_eq!(c.get("a").await.unwrap(), None);
     });
 }
@@ -187,7 +224,9 @@ fn noreply_writes_then_reads_see_them() {
 #[test]
 fn default_noreply_is_off_and_can_be_turned_on() {
     let server = Memcached::shared();
-    let quiet = connect(server, |c| c.key_prefix(unique_prefix("dnr")).default_noreply(true));
+    let quiet = connect(server, |c| {
+        c.key_prefix(unique_prefix("dnr")).default_noreply(true)
+    });
     rt::block_on(async {
         // With noreply, add of an existing key cannot report NOT_STORED.
         quiet.set("k", "1").await.unwrap();
@@ -206,7 +245,10 @@ fn keys_of_250_bytes_pass_and_251_are_rejected_before_io() {
         assert!(c.set(&key, "v").await.unwrap());
         assert_eq!(text(c.get(&key).await.unwrap()), Some("v".into()));
         let long = "k".repeat(251);
-        assert!(matches!(c.set(&long, "v").await, Err(Error::IllegalInput(_))));
+        assert!(matches!(
+            c.set(&long, "v").await,
+            Err(Error::IllegalInput(_))
+        ));
         assert!(matches!(c.get(&long).await, Err(Error::IllegalInput(_))));
         c.delete(&key).await.unwrap();
     });
@@ -226,11 +268,21 @@ fn a_key_cannot_inject_a_command() {
             assert!(matches!(c.delete(evil).await, Err(Error::IllegalInput(_))));
         }
         // One bad key fails the whole multi-key call before any byte is sent.
-        assert!(matches!(c.get_many(["ok", "x\r\nflush_all"]).await, Err(Error::IllegalInput(_))));
+        assert!(matches!(
+            c.get_many(["ok", "x\r\nflush_all"]).await,
+            Err(Error::IllegalInput(_))
+        ));
         let batch = c.set_many([("good", "1"), ("bad key", "2")]).await;
         assert!(matches!(batch, Err(Error::IllegalInput(_))));
-        assert_eq!(c.get("good").await.unwrap(), None, "nothing of the batch was sent");
-        assert_eq!(text(c.get("victim").await.unwrap()), Some("still here".into()));
+        assert_eq!(
+            c.get("good").await.unwrap(),
+            None,
+            "nothing of the batch was sent"
+        );
+        assert_eq!(
+            text(c.get("victim").await.unwrap()),
+            Some("still here".into())
+        );
     });
 }
 
@@ -238,9 +290,14 @@ fn a_key_cannot_inject_a_command() {
 fn unicode_keys_only_when_enabled() {
     let server = Memcached::shared();
     let plain = connect(server, |c| c.key_prefix(unique_prefix("uni")));
-    let unicode = connect(server, |c| c.key_prefix(unique_prefix("uni")).allow_unicode_keys(true));
+    let unicode = connect(server, |c| {
+        c.key_prefix(unique_prefix("uni")).allow_unicode_keys(true)
+    });
     rt::block_on(async {
-        assert!(matches!(plain.set("clé", "v").await, Err(Error::IllegalInput(_))));
+        assert!(matches!(
+            plain.set("clé", "v").await,
+            Err(Error::IllegalInput(_))
+        ));
         assert!(unicode.set("clé", "v").await.unwrap());
         assert_eq!(text(unicode.get("clé").await.unwrap()), Some("v".into()));
         let many = unicode.get_many(["clé"]).await.unwrap();
@@ -252,19 +309,44 @@ fn unicode_keys_only_when_enabled() {
 fn short_ttls_expire() {
     let c = shared("expiry");
     rt::block_on(async {
-        c.set("short", "v").ttl(Duration::from_secs(1)).await.unwrap();
-        c.set("absolute", "v").ttl(SystemTime::now() + Duration::from_secs(1)).await.unwrap();
-        c.set("long", "v").ttl(Duration::from_secs(3600)).await.unwrap();
-        c.set("past", "v").ttl(SystemTime::now() - Duration::from_secs(10)).await.unwrap();
-        c.set("over_30_days", "v").ttl(Duration::from_secs(40 * 24 * 3600)).await.unwrap();
-        assert_eq!(c.get("past").await.unwrap(), None, "a time in the past expires at once");
+        c.set("short", "v")
+            .ttl(Duration::from_secs(1))
+            .await
+            .unwrap();
+        c.set("absolute", "v")
+            .ttl(SystemTime::now() + Duration::from_secs(1))
+            .await
+            .unwrap();
+        c.set("long", "v")
+            .ttl(Duration::from_secs(3600))
+            .await
+            .unwrap();
+        c.set("past", "v")
+            .ttl(SystemTime::now() - Duration::from_secs(10))
+            .await
+            .unwrap();
+        c.set("over_30_days", "v")
+            .ttl(Duration::from_secs(40 * 24 * 3600))
+            .await
+            .unwrap();
+        assert_eq!(
+            c.get("past").await.unwrap(),
+            None,
+            "a time in the past expires at once"
+        );
         assert!(c.get("short").await.unwrap().is_some());
         rt::sleep(Duration::from_millis(2500)).await;
-        let got = c.get_many(["short", "absolute", "long", "over_30_days"]).await.unwrap();
+        let got = c
+            .get_many(["short", "absolute", "long", "over_30_days"])
+            .await
+            .unwrap();
         assert!(!got.contains_key(&b"short"[..]));
         assert!(!got.contains_key(&b"absolute"[..]));
         assert!(got.contains_key(&b"long"[..]));
-        assert!(got.contains_key(&b"over_30_days"[..]), "a ttl past 30 days is sent as a unix time");
+        assert!(
+            got.contains_key(&b"over_30_days"[..]),
+            "a ttl past 30 days is sent as a unix time"
+        );
     });
 }
 
@@ -278,7 +360,10 @@ fn flush_all_now_and_with_a_delay() {
         assert_eq!(c.get("a").await.unwrap(), None);
         c.set("b", "1").await.unwrap();
         c.flush_all().delay(Duration::from_secs(2)).await.unwrap();
-        assert!(c.get("b").await.unwrap().is_some(), "not flushed before the delay");
+        assert!(
+            c.get("b").await.unwrap().is_some(),
+            "not flushed before the delay"
+        );
         rt::sleep(Duration::from_millis(3100)).await;
         assert_eq!(c.get("b").await.unwrap(), None, "flushed after the delay");
         c.flush_all().noreply(true).await.unwrap();
@@ -299,19 +384,30 @@ fn stats_are_typed() {
         assert_eq!(stats["get_hits"].as_int(), Some(1));
         assert_eq!(stats["get_misses"].as_int(), Some(1));
         assert!(stats["rusage_user"].as_f64().is_some());
-        assert!(matches!(stats["rusage_user"], memclient::StatValue::Float(_)));
+        assert!(matches!(
+            stats["rusage_user"],
+            memclient::StatValue::Float(_)
+        ));
         assert!(stats["version"].as_str().is_some());
         let settings = c.stats(["settings"]).await.unwrap();
         assert_eq!(settings["growth_factor"], memclient::StatValue::Float(1.25));
         assert_eq!(settings["evictions"].as_bool(), Some(true));
         assert_eq!(settings["cas_enabled"].as_bool(), Some(true));
         for group in ["items", "slabs", "sizes", "conns"] {
-            c.stats([group]).await.unwrap_or_else(|e| panic!("stats {group}: {e}"));
+            c.stats([group])
+                .await
+                .unwrap_or_else(|e| panic!("stats {group}: {e}"));
         }
         let dump = c.stats(["cachedump", "1", "10"]).await.unwrap();
         assert!(dump.contains_key("a"), "{dump:?}");
-        assert!(matches!(c.stats(["bogus"]).await, Err(Error::UnknownCommand(_))));
-        assert!(matches!(c.stats(["two words"]).await, Err(Error::IllegalInput(_))));
+        assert!(matches!(
+            c.stats(["bogus"]).await,
+            Err(Error::UnknownCommand(_))
+        ));
+        assert!(matches!(
+            c.stats(["two words"]).await,
+            Err(Error::IllegalInput(_))
+        ));
     });
 }
 
@@ -326,7 +422,9 @@ fn admin_commands() {
         c.verbosity(0).noreply(true).await.unwrap();
         c.cache_memlimit(100).await.unwrap();
         match c.cache_memlimit(1).await {
-            Err(Error::Server(message)) => assert!(message.contains("MEMLIMIT_TOO_SMALL"), "{message}"),
+            Err(Error::Server(message)) => {
+                assert!(message.contains("MEMLIMIT_TOO_SMALL"), "{message}")
+            }
             other => panic!("cache_memlimit 1: {other:?}"),
         }
         c.slabs_automove(1).await.unwrap();
@@ -337,14 +435,21 @@ fn admin_commands() {
         c.lru_crawler(LruCrawler::Sleep(100)).await.unwrap();
         c.lru_crawler(LruCrawler::ToCrawl(10)).await.unwrap();
         c.set("a", "1").await.unwrap();
-        let lines = c.lru_crawler(LruCrawler::Metadump("all".into())).await.unwrap();
+        let lines = c
+            .lru_crawler(LruCrawler::Metadump("all".into()))
+            .await
+            .unwrap();
         assert!(lines.iter().any(|l| l.starts_with(b"key=a ")), "{lines:?}");
-        c.lru_crawler(LruCrawler::Crawl("all".into())).await.unwrap();
+        c.lru_crawler(LruCrawler::Crawl("all".into()))
+            .await
+            .unwrap();
         c.lru_crawler(LruCrawler::Disable).await.unwrap();
         c.lru_crawler(LruCrawler::Enable).await.unwrap();
         // memcached without -A refuses shutdown.
         match c.shutdown(false).await {
-            Err(Error::UnknownCommand(message)) => assert!(message.contains("shutdown"), "{message}"),
+            Err(Error::UnknownCommand(message)) => {
+                assert!(message.contains("shutdown"), "{message}")
+            }
             // The refusal may arrive after the call resolved (no reply is expected).
             Ok(()) => {}
             other => panic!("shutdown: {other:?}"),
@@ -356,24 +461,38 @@ fn admin_commands() {
 fn raw_commands() {
     let c = connect(Memcached::shared(), |c| c);
     rt::block_on(async {
-        let version = c.raw_command("version", None, RawReply::Line).await.unwrap();
+        let version = c
+            .raw_command("version", None, RawReply::Line)
+            .await
+            .unwrap();
         assert!(matches!(version, Response::Line(ref l) if l.starts_with(b"VERSION ")));
         let stored = c
-            .raw_command("set raw:key 0 0 3", Some(Bytes::from_static(b"abc")), RawReply::Line)
+            .raw_command(
+                "set raw:key 0 0 3",
+                Some(Bytes::from_static(b"abc")),
+                RawReply::Line,
+            )
             .await
             .unwrap();
         assert_eq!(stored, Response::Line(Bytes::from_static(b"STORED")));
-        let lines = c.raw_command("get raw:key", None, RawReply::UntilEnd).await.unwrap();
+        let lines = c
+            .raw_command("get raw:key", None, RawReply::UntilEnd)
+            .await
+            .unwrap();
         assert_eq!(
             lines,
-            Response::Lines(vec![Bytes::from_static(b"VALUE raw:key 0 3"), Bytes::from_static(b"abc")])
+            Response::Lines(vec![
+                Bytes::from_static(b"VALUE raw:key 0 3"),
+                Bytes::from_static(b"abc")
+            ])
         );
         assert!(matches!(
             c.raw_command("bogus", None, RawReply::Line).await,
             Err(Error::UnknownCommand(_))
         ));
         assert!(matches!(
-            c.raw_command("get a\r\nflush_all", None, RawReply::Line).await,
+            c.raw_command("get a\r\nflush_all", None, RawReply::Line)
+                .await,
             Err(Error::IllegalInput(_))
         ));
     });
@@ -394,24 +513,41 @@ fn raw_bytes_and_compression_serdes() {
     let server = Memcached::shared();
     let raw = connect(server, |c| c.key_prefix(unique_prefix("serde"))).with_serde(RawBytes);
     rt::block_on(async {
-        raw.set("k", Bytes::from_static(b"\x00bytes")).await.unwrap();
-        assert_eq!(raw.get("k").await.unwrap(), Some(Bytes::from_static(b"\x00bytes")));
+        raw.set("k", Bytes::from_static(b"\x00bytes"))
+            .await
+            .unwrap();
+        assert_eq!(
+            raw.get("k").await.unwrap(),
+            Some(Bytes::from_static(b"\x00bytes"))
+        );
     });
     let prefix = unique_prefix("lz4");
-    let compressed = connect(server, |c| c.key_prefix(prefix.clone())).with_serde(Compressed::new(RawBytes));
+    let compressed =
+        connect(server, |c| c.key_prefix(prefix.clone())).with_serde(Compressed::new(RawBytes));
     let plain = connect(server, |c| c.key_prefix(prefix.clone())).with_serde(RawBytes);
     rt::block_on(async {
         let value = Bytes::from("memclient ".repeat(1000));
         compressed.set("big", value.clone()).await.unwrap();
         assert_eq!(compressed.get("big").await.unwrap(), Some(value.clone()));
         let stored = plain.get("big").await.unwrap().unwrap();
-        assert!(stored.len() < value.len() / 4, "stored compressed: {} bytes", stored.len());
+        assert!(
+            stored.len() < value.len() / 4,
+            "stored compressed: {} bytes",
+            stored.len()
+        );
         let line = format!("get {prefix}big");
-        let Response::Lines(lines) = plain.raw_command(line, None, RawReply::UntilEnd).await.unwrap() else {
+        let Response::Lines(lines) = plain
+            .raw_command(line, None, RawReply::UntilEnd)
+            .await
+            .unwrap()
+        else {
             panic!("lines expected");
         };
         let header = String::from_utf8_lossy(&lines[0]).to_string();
-        assert!(header.starts_with(&format!("VALUE {prefix}big 8 ")), "flag 8 set: {header}");
+        assert!(
+            header.starts_with(&format!("VALUE {prefix}big 8 ")),
+            "flag 8 set: {header}"
+        );
     });
 }
 
@@ -435,6 +571,9 @@ fn ignore_errors_turns_read_failures_into_misses() {
         assert_eq!(c.gets("k").await.unwrap(), None);
         assert!(c.set("k", "v").await.is_err(), "writes still report errors");
         assert!(strict.get("k").await.is_err());
-        assert!(matches!(c.get("bad key").await, Err(Error::IllegalInput(_))));
+        assert!(matches!(
+            c.get("bad key").await,
+            Err(Error::IllegalInput(_))
+        ));
     });
 }

@@ -17,7 +17,8 @@ const ROUNDS: usize = 150;
 const KEYS_PER_TASK: usize = 6;
 
 fn client(config: impl FnOnce(Config) -> Config) -> Arc<TestClient> {
-    let config = config(Config::new(&Memcached::shared().address).key_prefix(unique_prefix("conc")));
+    let config =
+        config(Config::new(&Memcached::shared().address).key_prefix(unique_prefix("conc")));
     Arc::new(rt::block_on(rt::connect(config)).expect("connect"))
 }
 
@@ -27,7 +28,10 @@ struct Possible(HashMap<String, HashSet<Option<String>>>);
 
 impl Possible {
     fn wrote(&mut self, key: &str, value: String, certain: bool) {
-        let set = self.0.entry(key.to_string()).or_insert_with(|| HashSet::from([None]));
+        let set = self
+            .0
+            .entry(key.to_string())
+            .or_insert_with(|| HashSet::from([None]));
         if certain {
             set.clear();
         }
@@ -46,7 +50,11 @@ impl Possible {
 
 /// One task's workload: sets and gets of its own keys, each value naming its
 /// key and round. `cancel_within` races every call against a random timer.
-async fn workload(client: Arc<TestClient>, task: usize, cancel_within: Option<Duration>) -> (usize, usize) {
+async fn workload(
+    client: Arc<TestClient>,
+    task: usize,
+    cancel_within: Option<Duration>,
+) -> (usize, usize) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(task as u64);
     let mut possible = Possible::default();
     let (mut completed, mut interrupted) = (0, 0);
@@ -79,11 +87,14 @@ async fn workload(client: Arc<TestClient>, task: usize, cancel_within: Option<Du
                 Some(Err(other)) => panic!("get {key}: {other}"),
             },
             _ => {
-                let keys: Vec<String> = (0..KEYS_PER_TASK).map(|k| format!("t{task}k{k}")).collect();
+                let keys: Vec<String> =
+                    (0..KEYS_PER_TASK).map(|k| format!("t{task}k{k}")).collect();
                 match race(client.get_many(&keys), deadline).await {
                     Some(Ok(found)) => {
                         for key in &keys {
-                            let value = found.get(key.as_bytes()).and_then(|v| v.as_str().map(str::to_string));
+                            let value = found
+                                .get(key.as_bytes())
+                                .and_then(|v| v.as_str().map(str::to_string));
                             possible.check(key, value);
                         }
                         completed += 1;
@@ -135,12 +146,18 @@ fn sixty_four_tasks_share_one_connection_and_each_gets_its_own_answers() {
 fn calls_dropped_at_random_points_never_leak_replies_to_other_callers() {
     let client = client(|c| c);
     let (completed, interrupted) = run(client.clone(), Some(Duration::from_micros(800)));
-    assert!(interrupted > 0, "no call was cancelled: the test proves nothing");
+    assert!(
+        interrupted > 0,
+        "no call was cancelled: the test proves nothing"
+    );
     assert!(completed > 0, "no call completed: the test proves nothing");
     // The connection is still in step afterwards.
     rt::block_on(async {
         client.set("after", "ok").await.unwrap();
-        assert_eq!(client.get("after").await.unwrap().unwrap().as_str(), Some("ok"));
+        assert_eq!(
+            client.get("after").await.unwrap().unwrap().as_str(),
+            Some("ok")
+        );
     });
 }
 

@@ -10,7 +10,9 @@ use crate::support::{Listen, Memcached};
 
 fn round_trip(address: &str) {
     rt::block_on(async {
-        let client = rt::connect(Config::new(address)).await.unwrap_or_else(|e| panic!("{address}: {e}"));
+        let client = rt::connect(Config::new(address))
+            .await
+            .unwrap_or_else(|e| panic!("{address}: {e}"));
         assert!(client.set("transport", "works").await.unwrap());
         let value = client.get("transport").await.unwrap().unwrap();
         assert_eq!(value.as_str(), Some("works"));
@@ -48,7 +50,11 @@ fn unix_sockets_with_and_without_the_scheme() {
 fn connect_failures_are_reported() {
     rt::block_on(async {
         // A port nobody listens on: bind one, note it, release it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         match rt::connect(Config::new(format!("127.0.0.1:{port}"))).await {
             Err(Error::Io(_)) => {}
             other => panic!("connect to a closed port: {:?}", other.map(|_| ())),
@@ -71,13 +77,22 @@ fn connect_failures_are_reported() {
 #[test]
 fn connect_timeout_applies() {
     // A listener with a full backlog drops new SYNs, so a connect to it hangs.
-    let listener = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    listener.bind(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
     listener.listen(0).unwrap();
     let address = listener.local_addr().unwrap().as_socket().unwrap();
     let mut fillers = Vec::new();
     for _ in 0..4 {
-        let filler = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let filler =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         filler.set_nonblocking(true).unwrap();
         let _ = filler.connect(&address.into());
         fillers.push(filler);
@@ -85,7 +100,10 @@ fn connect_timeout_applies() {
     std::thread::sleep(Duration::from_millis(100));
     rt::block_on(async {
         let started = std::time::Instant::now();
-        let result = rt::connect(Config::new(address.to_string()).connect_timeout(Duration::from_millis(300))).await;
+        let result = rt::connect(
+            Config::new(address.to_string()).connect_timeout(Duration::from_millis(300)),
+        )
+        .await;
         match result {
             Err(Error::Timeout(limit)) => assert_eq!(limit, Duration::from_millis(300)),
             other => panic!("connect to a full backlog: {:?}", other.map(|_| ())),
@@ -102,12 +120,16 @@ fn call_timeout_applies_when_the_server_never_answers() {
     let silent = std::thread::spawn(move || {
         let (mut socket, _) = listener.accept().unwrap();
         let mut sink = [0u8; 1024];
-        while std::io::Read::read(&mut socket, &mut sink).map(|n| n > 0).unwrap_or(false) {}
+        while std::io::Read::read(&mut socket, &mut sink)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {}
     });
     rt::block_on(async {
-        let client = rt::connect(Config::new(address.to_string()).timeout(Duration::from_millis(200)))
-            .await
-            .unwrap();
+        let client =
+            rt::connect(Config::new(address.to_string()).timeout(Duration::from_millis(200)))
+                .await
+                .unwrap();
         let started = std::time::Instant::now();
         match client.get("k").await {
             Err(Error::Timeout(limit)) => assert_eq!(limit, Duration::from_millis(200)),
@@ -124,7 +146,9 @@ fn the_next_call_reconnects_after_the_server_restarts() {
     let server = Memcached::start();
     let port = server.port;
     rt::block_on(async {
-        let client = rt::connect(Config::new(&server.address).timeout(Duration::from_secs(2))).await.unwrap();
+        let client = rt::connect(Config::new(&server.address).timeout(Duration::from_secs(2)))
+            .await
+            .unwrap();
         client.set("k", "v").await.unwrap();
         drop(server);
         // The server is gone: calls fail, none hangs.

@@ -63,7 +63,12 @@ impl Memcached {
             let (listen_args, address, port, socket_dir) = match listen {
                 Listen::Ipv4 => {
                     let port = fixed_port.unwrap_or_else(|| free_port("127.0.0.1:0"));
-                    let args = vec!["-l".into(), "127.0.0.1".into(), "-p".into(), port.to_string()];
+                    let args = vec![
+                        "-l".into(),
+                        "127.0.0.1".into(),
+                        "-p".into(),
+                        port.to_string(),
+                    ];
                     (args, format!("127.0.0.1:{port}"), port, None)
                 }
                 Listen::Ipv6 => {
@@ -74,12 +79,21 @@ impl Memcached {
                 Listen::Unix => {
                     let dir = temp_dir();
                     let path = dir.join("memcached.sock");
-                    let args = vec!["-s".into(), path.display().to_string(), "-a".into(), "0700".into()];
+                    let args = vec![
+                        "-s".into(),
+                        path.display().to_string(),
+                        "-a".into(),
+                        "0700".into(),
+                    ];
                     (args, format!("unix:{}", path.display()), 0, Some(dir))
                 }
             };
             let mut command = format!("{binary} -U 0 -u root -t 2");
-            for arg in listen_args.iter().map(String::as_str).chain(args.iter().copied()) {
+            for arg in listen_args
+                .iter()
+                .map(String::as_str)
+                .chain(args.iter().copied())
+            {
                 command.push(' ');
                 command.push_str(&shell_quote(arg));
             }
@@ -176,7 +190,11 @@ impl<T: std::io::Read + Write> ReadWrite for T {}
 
 /// The memcached binary, or a panic that says how to install it.
 fn memcached_binary() -> String {
-    let candidates = ["/usr/bin/memcached", "/usr/local/bin/memcached", "/usr/sbin/memcached"];
+    let candidates = [
+        "/usr/bin/memcached",
+        "/usr/local/bin/memcached",
+        "/usr/sbin/memcached",
+    ];
     if let Some(found) = candidates.iter().find(|path| Path::new(path).exists()) {
         return found.to_string();
     }
