@@ -1,2 +1,339 @@
 //! An in-memory memcached for tests.
+//!
+//! [`MockMemcache`] behaves as memcached 1.6.18 does (flags, cas uniques,
+//! expiry, `incr`/`decr` quirks, item size and memory limits, `flush_all`,
+//! `stats`, and its replies to malformed commands), with one store behind
+//! three ways in:
+//!
+//! 1. as a [`memclient::Backend`], called directly without any parsing;
+//! 2. [`MockMemcache::connect`]: an in-memory `AsyncRead + AsyncWrite` stream;
+//! 3. [`MockMemcache::serve_tcp`] / [`MockMemcache::serve_unix`]: real sockets
+//!    (and the `memclient-mock` binary) for clients in other languages.
+//!
+//! A test can move the mock's clock ([`MockMemcache::with_manual_clock`],
+//! [`MockMemcache::advance`]), inject faults ([`MockMemcache::fail_next`],
+//! [`MockMemcache::set_latency`], [`MockMemcache::drop_connections`]) and look
+//! inside ([`MockMemcache::get_raw`], [`MockMemcache::keys`]).
+//!
+//! ```
+//! use memclient::{Backend, Request, Response, Retrieve, RetrieveCommand, Store, StoreCommand};
+//! use memclient_mock::MockMemcache;
+//!
+//! let mock = MockMemcache::new();
+//! futures_lite::future::block_on(async {
+//!     let set = Request::Store(Store {
+//!         command: StoreCommand::Set,
+//!         key: "k".into(),
+//!         flags: 3,
+//!         exptime: 0,
+//!         value: "v".into(),
+//!         noreply: false,
+//!     });
+//!     assert_eq!(mock.call(set).await.unwrap(), Response::Stored);
+//! });
+//! assert_eq!(mock.get_raw(b"k"), Some(("v".into(), 3)));
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod clock;
+mod conn;
+mod faults;
+mod server;
+mod session;
+mod slabs;
+mod stats;
+mod store;
+mod stream;
+
+use std::io;
+use std::net::TcpListener;
+use std::os::unix::net::UnixListener;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
+use memclient::proto::server::{Decoded, RequestDecoder, DEFAULT_MAX_ITEM_SIZE};
+use memclient::{Backend, Error, RawCommand, Request, Response, Result, StoreCommand};
+
+pub use server::ServerHandle;
+pub use stream::MockStream;
+
+use clock::Clock;
+use conn::Registry;
+use faults::Faults;
+use store::{Cache, Config, Env};
+
+/// The memcached version the mock imitates (and reports).
+pub const VERSION: &str = "1.6.18";
+
+/// memcached's default memory limit (`-m 64`).
+pub const DEFAULT_MEMORY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The in-memory memcached. Cheap to clone: clones share one store.
+#[derive(Clone)]
+pub struct MockMemcache {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    cache: Mutex<Cache>,
+    clock: Clock,
+    faults: Faults,
+    registry: Registry,
+}
+
+impl std::fmt::Debug for MockMemcache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockMemcache")
+            .field("items", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MockMemcache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Configures a [`MockMemcache`] before it starts.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    memory_limit: usize,
+    max_item_size: usize,
+    manual_clock: bool,
+}
+
+impl Builder {
+    /// The memory limit (memcached's `-m`, default 64 MiB), in bytes. Items
+    /// are charged their memcached size ([`memclient::proto::server::item_size`])
+    /// and the least recently used are evicted to make room. memcached's own
+    /// slab allocator wastes some memory, so it evicts somewhat earlier.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// The item size limit (memcached's `-I`, default 1 MiB), in bytes,
+    /// counting memcached's per-item overhead as memcached does.
+    pub fn max_item_size(mut self, bytes: usize) -> Self {
+        self.max_item_size = bytes;
+        self
+    }
+
+    /// Use a manual clock that moves only with [`MockMemcache::advance`].
+    pub fn manual_clock(mut self) -> Self {
+        self.manual_clock = true;
+        self
+    }
+
+    /// Starts the mock.
+    pub fn build(self) -> MockMemcache {
+        let clock = if self.manual_clock {
+            Clock::manual()
+        } else {
+            Clock::system()
+        };
+        let config = Config {
+            memory_limit: self.memory_limit,
+            max_item_size: self.max_item_size,
+        };
+        MockMemcache {
+            shared: Arc::new(Shared {
+                cache: Mutex::new(Cache::new(config, clock.now_secs())),
+                clock,
+                faults: Faults::default(),
+                registry: Registry::default(),
+            }),
+        }
+    }
+}
+
+impl MockMemcache {
+    /// A mock with memcached's defaults, on the system clock.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A mock whose clock stands still until [`advance`](Self::advance)d.
+    pub fn with_manual_clock() -> Self {
+        Self::builder().manual_clock().build()
+    }
+
+    /// Configures a mock.
+    pub fn builder() -> Builder {
+        Builder {
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            max_item_size: DEFAULT_MAX_ITEM_SIZE,
+            manual_clock: false,
+        }
+    }
+
+    // ---- the clock ----
+
+    /// Moves the mock's clock forward (on the system clock: adds an offset).
+    /// Like memcached, the mock counts whole seconds: an item set with exptime
+    /// `n` is gone once the clock has crossed `n` second boundaries.
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// The mock's current time.
+    pub fn now(&self) -> SystemTime {
+        UNIX_EPOCH + self.shared.clock.now()
+    }
+
+    // ---- faults ----
+
+    /// The next `count` calls (on any path) fail with `error` instead of
+    /// running. On the stream and socket paths an error reply is written
+    /// (`SERVER_ERROR ...`, `CLIENT_ERROR ...`), or the connection is closed
+    /// for connection errors ([`Error::is_connection_error`]).
+    pub fn fail_next(&self, count: usize, error: Error) {
+        self.shared.faults.fail_next(count, error);
+    }
+
+    /// Adds `latency` before every call's reply (`Duration::ZERO` to remove it).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.faults.set_latency(latency);
+    }
+
+    /// Drops every open connection: streams and sockets see EOF, and the next
+    /// [`Backend`] call returns [`Error::ConnectionClosed`]. New connections work.
+    pub fn drop_connections(&self) {
+        self.shared.faults.drop_backend();
+        self.shared.registry.drop_all();
+    }
+
+    // ---- inspection ----
+
+    /// The value and flags stored under `key`, if live. Touches no counter
+    /// and no LRU position.
+    pub fn get_raw(&self, key: &[u8]) -> Option<(Bytes, u32)> {
+        let now = self.shared.clock.now_secs();
+        self.cache().get_raw(key, now)
+    }
+
+    /// The live keys, sorted.
+    pub fn keys(&self) -> Vec<Bytes> {
+        let now = self.shared.clock.now_secs();
+        self.cache().keys(now)
+    }
+
+    /// The number of live items.
+    pub fn len(&self) -> usize {
+        self.keys().len()
+    }
+
+    /// True when no live item is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Removes every item at once (counters are kept).
+    pub fn clear(&self) {
+        self.cache().clear();
+    }
+
+    // ---- ways in ----
+
+    /// An in-memory connection speaking memcached's text protocol.
+    pub fn connect(&self) -> MockStream {
+        MockStream::new(self.clone())
+    }
+
+    /// Serves the protocol on `listener`, a thread per connection, until the
+    /// returned handle is stopped or dropped.
+    pub fn serve_tcp(&self, listener: TcpListener) -> io::Result<ServerHandle> {
+        server::serve(self.clone(), listener)
+    }
+
+    /// Serves the protocol on a UNIX socket, as [`serve_tcp`](Self::serve_tcp).
+    pub fn serve_unix(&self, listener: UnixListener) -> io::Result<ServerHandle> {
+        server::serve(self.clone(), listener)
+    }
+
+    // ---- internals ----
+
+    fn cache(&self) -> MutexGuard<'_, Cache> {
+        self.shared.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn env(&self) -> Env {
+        Env {
+            now: self.shared.clock.now_secs(),
+            // A Backend caller counts as one connection, as its client would.
+            curr_connections: self.shared.registry.live().max(1),
+            total_connections: self.shared.registry.total().max(1),
+        }
+    }
+
+    pub(crate) fn max_item_size(&self) -> usize {
+        self.cache().max_item_size()
+    }
+
+    /// Runs one request against the store (no faults, no noreply handling).
+    pub(crate) fn execute(&self, request: Request) -> Result<Response> {
+        if let Request::Raw(raw) = &request {
+            if let Some(result) = self.execute_raw(raw) {
+                return result;
+            }
+        }
+        let env = self.env();
+        self.cache().execute(request, env)
+    }
+
+    /// A raw command from the Backend path: parsed by the server codec, so it
+    /// means what it would mean on the wire. `None` for meta commands.
+    fn execute_raw(&self, raw: &RawCommand) -> Option<Result<Response>> {
+        let mut buf = BytesMut::from(&raw.line[..]);
+        buf.extend_from_slice(b"\r\n");
+        if let Some(data) = &raw.data {
+            buf.extend_from_slice(data);
+            buf.extend_from_slice(b"\r\n");
+        }
+        let mut decoder = RequestDecoder::with_max_item_size(self.max_item_size());
+        Some(match decoder.decode(&mut buf)? {
+            Decoded::Request(Request::Raw(_)) => return None,
+            Decoded::Request(request) => self.execute(request),
+            Decoded::Reply(reply) | Decoded::ReplyDroppingUnsent(reply) => {
+                Err(session::reply_error(&reply))
+            }
+            Decoded::TooLarge { command, key, .. } => Err(self.too_large(command, &key)),
+            Decoded::Close => Err(Error::ConnectionClosed),
+        })
+    }
+
+    pub(crate) fn too_large(&self, command: StoreCommand, key: &[u8]) -> Error {
+        let now = self.shared.clock.now_secs();
+        self.cache().too_large(command, key, now)
+    }
+
+    async fn call_direct(self, request: Request) -> Result<Response> {
+        let latency = self.shared.faults.latency();
+        if !latency.is_zero() {
+            async_io::Timer::after(latency).await;
+        }
+        if self.shared.faults.take_backend_drop() {
+            return Err(Error::ConnectionClosed);
+        }
+        if let Some(error) = self.shared.faults.take_failure() {
+            return Err(error);
+        }
+        // memcached without -A answers `shutdown` although it expects no reply.
+        let silent = !request.expects_reply() && !matches!(request, Request::Shutdown { .. });
+        let result = self.execute(request);
+        if silent {
+            Ok(Response::NoReply)
+        } else {
+            result
+        }
+    }
+}
+
+impl Backend for MockMemcache {
+    fn call(&self, request: Request) -> impl std::future::Future<Output = Result<Response>> + Send {
+        self.clone().call_direct(request)
+    }
+}

@@ -186,6 +186,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         Ok(progress)
     }
 
+    /// The server closed the stream. After `quit` or an obeyed `shutdown`
+    /// that is the expected answer; anything else still waiting has failed.
+    fn end_of_stream(&mut self) -> Result<()> {
+        if self.closing {
+            let closer = self.in_flight.back().filter(|p| p.request.closes_connection());
+            if closer.is_some() && self.in_flight.len() == 1 {
+                let closer = self.in_flight.pop_back().expect("checked above");
+                let _ = closer.reply.send(Ok(Response::NoReply));
+            }
+            if self.in_flight.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(Error::ConnectionClosed)
+    }
+
     /// One pass of the driver. `Ready(Ok)` is a clean end.
     fn drive(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         for _ in 0..BUDGET {
@@ -193,8 +209,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             progress |= self.write(cx)?;
             match self.read(cx)? {
                 Some(read) => progress |= read,
-                None if self.closing && self.in_flight.is_empty() => return Poll::Ready(Ok(())),
-                None => return Poll::Ready(Err(Error::ConnectionClosed)),
+                None => return Poll::Ready(self.end_of_stream()),
             }
             progress |= self.dispatch()?;
             let idle = self.in_flight.is_empty() && self.write_buf.is_empty() && !self.needs_flush;

@@ -1,3 +1,0 @@
-//! Server side: bytes to [`Request`](crate::Request), [`Response`](crate::Response) to bytes.
-//!
-//! Used by the mock server (`memclient-mock`) to speak memcached to any client.
