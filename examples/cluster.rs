@@ -7,9 +7,10 @@
 //! ```
 //!
 //! The servers are, in order of preference: the comma-separated addresses in
-//! `MEMCLIENT_SERVERS`; 127.0.0.1:11211-11213 if all three answer; or three
-//! servers this example starts itself when the `memcached` binary is
-//! installed. Only servers it started itself are stopped and restarted.
+//! `MEMCLIENT_SERVERS`; 127.0.0.1:11211-11213 if all three answer; three
+//! memcached processes this example starts itself when the `memcached`
+//! binary is installed; or else three mock servers of `memclient-mock` on
+//! local ports. Only servers it started itself are stopped and restarted.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -26,9 +27,10 @@ fn main() {
         Some(found) => found,
         None => {
             eprintln!(
-                "No memcached servers to use: set MEMCLIENT_SERVERS=host:port,host:port,..., \
-                 run servers on 127.0.0.1:11211-11213, or install memcached \
-                 (apt-get install memcached) so that this example can start its own."
+                "No servers to use: MEMCLIENT_SERVERS is unset, nothing answers on \
+                 127.0.0.1:11211-11213, memcached is not installed, and no local port \
+                 could be opened for the mock servers. Set MEMCLIENT_SERVERS=host:port,... \
+                 or install memcached (apt-get install memcached)."
             );
             return;
         }
@@ -147,51 +149,79 @@ fn print_status(cluster: &Cluster<memclient::Connection<memclient::smol::Stream>
     }
 }
 
-/// A memcached process this example started.
+/// A server this example started: a memcached process or a mock server.
 struct Server {
     address: String,
     port: u16,
-    child: Option<Child>,
+    kind: Kind,
+}
+
+enum Kind {
+    Process(Option<Child>),
+    /// A restarted mock comes back empty, as a restarted memcached does.
+    Mock(Option<memclient_mock::ServerHandle>),
 }
 
 impl Server {
-    fn spawn(port: u16) -> Option<Server> {
+    fn process(port: u16) -> Option<Server> {
         let mut server = Server {
             address: format!("127.0.0.1:{port}"),
             port,
-            child: None,
+            kind: Kind::Process(None),
         };
         server.start();
-        server.child.is_some().then_some(server)
+        answers(&server.address).then_some(server)
+    }
+
+    fn mock() -> Option<Server> {
+        let listener = TcpListener::bind("127.0.0.1:0").ok()?;
+        let port = listener.local_addr().ok()?.port();
+        let handle = memclient_mock::MockMemcache::new()
+            .serve_tcp(listener)
+            .ok()?;
+        Some(Server {
+            address: format!("127.0.0.1:{port}"),
+            port,
+            kind: Kind::Mock(Some(handle)),
+        })
     }
 
     fn start(&mut self) {
-        let child = Command::new("memcached")
-            .args([
-                "-l",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "0",
-                "-u",
-                "root",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok();
-        self.child = child;
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline && !answers(&self.address) {
-            std::thread::sleep(Duration::from_millis(20));
+        match &mut self.kind {
+            Kind::Process(child) => {
+                *child = Command::new("memcached")
+                    .args(["-l", "127.0.0.1", "-p", &self.port.to_string()])
+                    .args(["-U", "0", "-u", "root"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .ok();
+                let deadline = Instant::now() + Duration::from_secs(3);
+                while Instant::now() < deadline && !answers(&self.address) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Kind::Mock(handle) => {
+                *handle = TcpListener::bind(("127.0.0.1", self.port))
+                    .and_then(|listener| memclient_mock::MockMemcache::new().serve_tcp(listener))
+                    .ok();
+            }
         }
     }
 
     fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        match &mut self.kind {
+            Kind::Process(child) => {
+                if let Some(mut child) = child.take() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+            Kind::Mock(handle) => {
+                if let Some(handle) = handle.take() {
+                    handle.stop();
+                }
+            }
         }
     }
 }
@@ -219,10 +249,18 @@ fn servers() -> Option<(Vec<String>, Vec<Server>)> {
     if local.iter().all(|a| answers(a)) {
         return Some((local, Vec::new()));
     }
-    let owned: Vec<Server> = (0..3)
-        .filter_map(|_| free_port().and_then(Server::spawn))
+    let processes: Vec<Server> = (0..3)
+        .filter_map(|_| free_port().and_then(Server::process))
         .collect();
-    if owned.len() < 3 || !owned.iter().all(|s| answers(&s.address)) {
+    let owned = if processes.len() == 3 {
+        println!("started three memcached processes");
+        processes
+    } else {
+        drop(processes);
+        println!("memcached is not installed: using three mock servers (memclient-mock)");
+        (0..3).filter_map(|_| Server::mock()).collect()
+    };
+    if owned.len() < 3 {
         return None;
     }
     Some((owned.iter().map(|s| s.address.clone()).collect(), owned))

@@ -190,7 +190,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// that is the expected answer; anything else still waiting has failed.
     fn end_of_stream(&mut self) -> Result<()> {
         if self.closing {
-            let closer = self.in_flight.back().filter(|p| p.request.closes_connection());
+            let closer = self
+                .in_flight
+                .back()
+                .filter(|p| p.request.closes_connection());
             if closer.is_some() && self.in_flight.len() == 1 {
                 let closer = self.in_flight.pop_back().expect("checked above");
                 let _ = closer.reply.send(Ok(Response::NoReply));
