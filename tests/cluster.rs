@@ -511,3 +511,58 @@ fn admin_commands_reach_every_node() {
         assert!(matches!(replies[1], Ok(Response::NotFound)));
     });
 }
+
+/// The cluster over three in-process mocks (no sockets): the whole typed API
+/// through the cluster, each key on its node.
+#[test]
+fn the_typed_api_through_a_cluster_of_mocks() {
+    use memclient_mock::MockMemcache;
+    let mocks: Vec<MockMemcache> = (0..3).map(|_| MockMemcache::new()).collect();
+    let names = ["10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"];
+    let cluster = Cluster::with_nodes(
+        names
+            .iter()
+            .map(|n| n.parse::<memclient::runtime::Address>().unwrap())
+            .zip(mocks.iter().cloned()),
+        ClusterOptions::default()
+            .hashing(Hashing::ketama())
+            .errors_as_misses(true),
+    )
+    .unwrap();
+    let client = Client::new(cluster.clone());
+    let keys = keys("mock:", 120);
+    smol::block_on(async {
+        let missed = client
+            .set_many(keys.iter().map(|k| (k.as_str(), k.as_str())))
+            .await
+            .unwrap();
+        assert!(missed.is_empty());
+        for (name, mock) in names.iter().zip(&mocks) {
+            for key in mock.keys() {
+                assert_eq!(cluster.locate(&key).as_deref(), Some(*name));
+            }
+        }
+        assert_eq!(mocks.iter().map(MockMemcache::len).sum::<usize>(), 120);
+        let got = client.gets_many(&keys).await.unwrap();
+        assert_eq!(got.len(), 120);
+        let (_, token) = &got[keys[5].as_bytes()];
+        assert_eq!(
+            client.cas(&keys[5], "new", *token).await.unwrap(),
+            memclient::CasOutcome::Stored
+        );
+        client.set("counter", 41i64).await.unwrap();
+        assert_eq!(client.incr("counter", 1).await.unwrap(), Some(42));
+        let absent = client.delete_many(["mock:0-0", "nope"]).await.unwrap();
+        assert_eq!(absent, vec![Bytes::from_static(b"nope")]);
+        // One node fails its next call: a split read loses that node's keys only.
+        let failing = cluster.locate(keys[10].as_bytes()).unwrap();
+        let index = names.iter().position(|n| *n == failing).unwrap();
+        mocks[index].fail_next(1, memclient::Error::ConnectionClosed);
+        let got = client.get_many(&keys[1..]).await.unwrap();
+        let expected = keys[1..]
+            .iter()
+            .filter(|k| cluster.locate(k.as_bytes()).as_deref() != Some(failing.as_str()))
+            .count();
+        assert_eq!(got.len(), expected);
+    });
+}
