@@ -312,19 +312,20 @@ fn a_killed_server_costs_its_keys_only_and_rejoins() {
         cluster.status()[victim].1,
         NodeStatus::Dead { .. } | NodeStatus::Failing { .. }
     ));
-    // Back on its port: it rejoins once dead_timeout has passed.
+    // Back on its port: it rejoins once dead_timeout has passed. (A key of
+    // its own that the workload does not write, to read back below.)
+    let probe = (0..)
+        .map(|i| format!("probe:{i}"))
+        .find(|k| cluster.locate(k.as_bytes()).as_ref() == Some(&victim_name))
+        .unwrap();
     let restarted = Memcached::start_on(port);
     let rejoined = until(Duration::from_secs(5), || {
-        smol::block_on(client.set(&lost[0], "back").into_future()).is_ok()
+        smol::block_on(client.set(&probe, "back").into_future()).is_ok()
     });
     assert!(rejoined, "the restarted server never rejoined");
     assert_eq!(cluster.status()[victim].1, NodeStatus::Healthy);
     smol::block_on(async {
-        let value = direct(&restarted.address)
-            .await
-            .get(&lost[0])
-            .await
-            .unwrap();
+        let value = direct(&restarted.address).await.get(&probe).await.unwrap();
         assert_eq!(value.unwrap().as_str(), Some("back"));
     });
     stop.store(true, Ordering::Relaxed);
@@ -458,7 +459,7 @@ fn a_stalled_server_does_not_hold_up_the_others() {
         for key in fast.iter().take(20) {
             let started = Instant::now();
             assert!(client.get(key).await.unwrap().is_some());
-            assert!(started.elapsed() < Duration::from_millis(200));
+            assert!(started.elapsed() < Duration::from_millis(400));
         }
         let (failed, waited) = stuck.await;
         assert!(failed, "the stalled node's call must time out");
