@@ -265,6 +265,13 @@ impl Request {
         matches!(self, Request::Quit | Request::Shutdown { .. })
     }
 
+    /// True for requests that must be alone on the wire: memcached silently
+    /// drops commands pipelined after `lru_crawler metadump`, and refuses it
+    /// behind unanswered ones.
+    pub fn must_be_alone(&self) -> bool {
+        matches!(self, Request::LruCrawler(LruCrawler::Metadump(_)))
+    }
+
     /// The keys this request names, in order (empty for admin commands).
     pub fn keys(&self) -> &[Bytes] {
         match self {
