@@ -448,16 +448,39 @@ fn admin_commands() {
             .await
             .unwrap();
         c.lru_crawler(LruCrawler::Disable).await.unwrap();
-        c.lru_crawler(LruCrawler::Enable).await.unwrap();
-        // memcached without -A refuses shutdown.
+        // The crawler thread stops in the background: until it has, memcached
+        // answers enable with "ERROR failed to start lru crawler thread".
+        let mut enabled = Err(Error::ConnectionClosed);
+        for _ in 0..50 {
+            enabled = c.lru_crawler(LruCrawler::Enable).await;
+            if enabled.is_ok() {
+                break;
+            }
+            rt::sleep(Duration::from_millis(20)).await;
+        }
+        enabled.unwrap();
+        // memcached without -A refuses shutdown, and the client says so.
         match c.shutdown(false).await {
             Err(Error::UnknownCommand(message)) => {
                 assert!(message.contains("shutdown"), "{message}")
             }
-            // The refusal may arrive after the call resolved (no reply is expected).
-            Ok(()) => {}
             other => panic!("shutdown: {other:?}"),
         }
+        // The client carries on (on a new connection).
+        assert!(c.version().await.is_ok());
+    });
+}
+
+#[test]
+fn shutdown_stops_a_server_that_allows_it() {
+    let server = Memcached::start_with(crate::support::Listen::Ipv4, &["-A"]);
+    let c = connect(&server, |c| c.timeout(Duration::from_secs(2)));
+    rt::block_on(async {
+        c.set("k", "v").await.unwrap();
+        c.shutdown(false).await.unwrap();
+        rt::sleep(Duration::from_millis(200)).await;
+        let err = c.get("k").await.unwrap_err();
+        assert!(err.is_connection_error(), "the server is gone: {err}");
     });
 }
 
