@@ -8,9 +8,7 @@ use super::number::{strtol, strtoul32, strtoull};
 use super::token::{tokenize, Tokens};
 use super::{item_size, BAD_FORMAT};
 use crate::proto::MAX_KEY_LEN;
-use crate::{
-    ArithOp, LruCrawler, RawCommand, RawReply, Request, Retrieve, RetrieveCommand, StoreCommand,
-};
+use crate::{ArithOp, LruCrawler, MetaRequest, Request, Retrieve, RetrieveCommand, StoreCommand};
 
 /// A storage command whose data block is still to be read.
 #[derive(Debug, Clone)]
@@ -23,12 +21,24 @@ pub(crate) struct PendingStore {
     pub noreply: bool,
 }
 
+/// An `ms` whose data block is still to be read.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingMeta {
+    /// The request, its `data` still `None`.
+    pub request: MetaRequest,
+    pub len: usize,
+}
+
 /// What one line asks for.
 pub(crate) enum LineOutcome {
     /// A complete request.
     Request(Request),
     /// A storage command: its data block follows.
     Data(PendingStore),
+    /// An `ms`: its data block follows.
+    MetaData(PendingMeta),
+    /// A rejected `ms`: reply with this text, then swallow its data block.
+    SwallowReply { text: &'static str, swallow: usize },
     /// A rejected line: reply with this text unless `noreply`.
     Reply { text: &'static str, noreply: bool },
     /// A rejected `get`: memcached also drops its unsent replies.
@@ -68,16 +78,7 @@ pub(crate) fn parse_line(line: &Bytes, max_item_size: usize) -> LineOutcome {
     }
     // Meta commands are the two-letter words starting with `m`.
     if command[0] == b'm' && command.len() == 2 {
-        return match command[1] {
-            b'g' | b's' | b'd' | b'a' | b'n' | b'e' => {
-                LineOutcome::Request(Request::Raw(RawCommand {
-                    line: line.clone(),
-                    data: None,
-                    reply: RawReply::Line,
-                }))
-            }
-            _ => error(),
-        };
+        return super::meta::parse_meta(line, &tokens, command[1], max_item_size);
     }
     match command {
         b"get" | b"gets" | b"gat" | b"gats" | b"bget" => retrieve(line, &tokens),

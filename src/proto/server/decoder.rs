@@ -2,9 +2,9 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::command::{parse_line, LineOutcome, PendingStore};
+use super::command::{parse_line, LineOutcome, PendingMeta, PendingStore};
 use super::{DEFAULT_MAX_ITEM_SIZE, MAX_LINE_LEN};
-use crate::{Request, Store, StoreCommand};
+use crate::{MetaRequest, Request, Store, StoreCommand};
 
 /// A long `get` line is allowed past [`MAX_LINE_LEN`], but not without bound:
 /// the mock would otherwise buffer whatever a broken client sends.
@@ -27,6 +27,8 @@ pub enum Decoded {
     /// answers `SERVER_ERROR object too large for cache` (unless `noreply`),
     /// swallows the data block (the decoder does that), and for `set` removes
     /// the key's old value so that no stale value survives the failed write.
+    /// A too-large `ms` comes as `Set` without `noreply`, whatever its mode
+    /// and flags: memcached removes the old value and answers in every case.
     TooLarge {
         /// The storage command.
         command: StoreCommand,
@@ -46,6 +48,8 @@ enum State {
     Line,
     /// Waiting for the data block of a storage command.
     Data(PendingStore),
+    /// Waiting for the data block of an `ms`.
+    MetaData(PendingMeta),
     /// Discarding this many more bytes (the data block of a too-large value).
     Swallow(usize),
     /// The connection is to be closed; nothing more is decoded.
@@ -89,7 +93,10 @@ impl RequestDecoder {
     /// swallowing a too-large one). memcached writes no reply in that state:
     /// the replies of the commands before wait until the block is complete.
     pub fn in_data_block(&self) -> bool {
-        matches!(self.state, State::Data(_) | State::Swallow(_))
+        matches!(
+            self.state,
+            State::Data(_) | State::MetaData(_) | State::Swallow(_)
+        )
     }
 
     /// Decodes the next thing to act on from the front of `buf`, consuming the
@@ -133,6 +140,26 @@ impl RequestDecoder {
                         return Some(reply("CLIENT_ERROR bad data chunk"));
                     }
                 }
+                State::MetaData(pending) => {
+                    let total = pending.len + 2;
+                    if buf.len() < total {
+                        return None;
+                    }
+                    let block = buf.split_to(total).freeze();
+                    let State::MetaData(PendingMeta { request, len }) =
+                        std::mem::replace(&mut self.state, State::Line)
+                    else {
+                        unreachable!("matched above")
+                    };
+                    if !block.ends_with(b"\r\n") {
+                        // `q` does not silence it: meta errors always show.
+                        return Some(reply("CLIENT_ERROR bad data chunk"));
+                    }
+                    return Some(Decoded::Request(Request::Meta(MetaRequest {
+                        data: Some(block.slice(..len)),
+                        ..request
+                    })));
+                }
                 State::Line => {
                     let Some(end) = buf.iter().position(|&b| b == b'\n') else {
                         return self.incomplete_line(buf);
@@ -152,6 +179,11 @@ impl RequestDecoder {
                     match parse_line(&line, self.max_item_size) {
                         LineOutcome::Request(request) => return Some(Decoded::Request(request)),
                         LineOutcome::Data(pending) => self.state = State::Data(pending),
+                        LineOutcome::MetaData(pending) => self.state = State::MetaData(pending),
+                        LineOutcome::SwallowReply { text, swallow } => {
+                            self.state = State::Swallow(swallow);
+                            return Some(reply(text));
+                        }
                         LineOutcome::Reply { text, noreply } => {
                             if !noreply {
                                 return Some(reply(text));

@@ -34,16 +34,24 @@
 //! assert!(matches!(decoder.decode(&mut input), Some(Decoded::Reply(r)) if &r[..] == b"ERROR\r\n"));
 //! ```
 
+mod base64;
 mod command;
 mod decoder;
+mod meta;
+mod meta_flags;
+mod meta_reply;
 mod number;
 mod reply;
 mod token;
 
 #[cfg(test)]
+mod meta_tests;
+#[cfg(test)]
 mod tests;
 
+pub use base64::{base64_decode, base64_encode};
 pub use decoder::{Decoded, RequestDecoder};
+pub use meta_flags::{meta_options, opaque_too_long, MetaOptions};
 pub use reply::{encode_error, encode_reply};
 
 /// Parses a number as memcached's `safe_strtoull` does: leading white space,

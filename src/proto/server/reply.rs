@@ -70,6 +70,18 @@ pub fn encode_reply(request: &Request, reply: &Result<Response>, out: &mut Bytes
         }
         Response::Line(text) => line(out, text),
         Response::NoReply => {}
+        Response::Meta(meta) => super::meta_reply::encode_meta(meta, out),
+        Response::MetaBatch(replies) => {
+            // The wire form of a quiet batch: the replies not suppressed, in
+            // order, then the `MN` of the `mn` that ends it.
+            for reply in replies.iter().flatten() {
+                match reply {
+                    Ok(meta) => super::meta_reply::encode_meta(meta, out),
+                    Err(error) => encode_error(error, out),
+                }
+            }
+            line(out, b"MN");
+        }
         // `Response` is non-exhaustive; a future reply kind has no wire form yet.
         #[allow(unreachable_patterns)]
         _ => line(out, b"SERVER_ERROR unsupported reply"),

@@ -336,7 +336,7 @@ fn other_commands() {
         one(b"lru_crawler metadump 1,2\r\n"),
         Request::LruCrawler(LruCrawler::Metadump(b("1,2")))
     );
-    assert!(matches!(one(b"mn\r\n"), Request::Raw(_)));
+    assert!(matches!(one(b"mn\r\n"), Request::Meta(_)));
 }
 
 #[test]
