@@ -39,6 +39,7 @@
 mod clock;
 mod conn;
 mod faults;
+mod meta_backend;
 mod server;
 mod session;
 mod slabs;
@@ -285,7 +286,8 @@ impl MockMemcache {
     }
 
     /// A raw command from the Backend path: parsed by the server codec, so it
-    /// means what it would mean on the wire. `None` for meta commands.
+    /// means what it would mean on the wire (a meta line included: a reply
+    /// that quiet mode suppresses comes back as `NoReply`).
     fn execute_raw(&self, raw: &RawCommand) -> Option<Result<Response>> {
         let mut buf = BytesMut::from(&raw.line[..]);
         buf.extend_from_slice(b"\r\n");
@@ -323,7 +325,11 @@ impl MockMemcache {
         }
         // memcached without -A answers `shutdown` although it expects no reply.
         let silent = !request.expects_reply() && !matches!(request, Request::Shutdown { .. });
-        let result = self.execute(request);
+        let result = match &request {
+            Request::Meta(meta) => self.backend_meta(meta).map(Response::Meta),
+            Request::MetaBatch(batch) => Ok(Response::MetaBatch(self.backend_meta_batch(batch))),
+            _ => self.execute(request),
+        };
         if silent {
             Ok(Response::NoReply)
         } else {

@@ -2,7 +2,7 @@
 //! server codec. Shared by the in-memory stream and the socket servers.
 //!
 //! Replies are stacked and written when memcached would write them, because
-//! that timing is visible: memcached writes after each `get`, after every 20
+//! that timing is visible: memcached writes after each `get` and `mn`, after every 20
 //! or so commands of one read, and when it runs out of input, but not while a
 //! data block is incomplete; a `get` with a too-long key drops the stacked,
 //! unwritten replies; `lru_crawler metadump` refuses to run behind them; a
@@ -10,7 +10,7 @@
 
 use bytes::{Bytes, BytesMut};
 use memclient::proto::server::{encode_error, encode_reply, Decoded, RequestDecoder};
-use memclient::{Error, LruCrawler, Request};
+use memclient::{Error, LruCrawler, MetaCommand, Request};
 
 use crate::MockMemcache;
 
@@ -57,7 +57,9 @@ impl Session {
             match decoded {
                 Decoded::Request(request) => {
                     before_each();
-                    let is_get = matches!(request, Request::Retrieve(_));
+                    // memcached writes at once after a `get` and after `mn`.
+                    let is_get = matches!(request, Request::Retrieve(_))
+                        || matches!(&request, Request::Meta(m) if m.command == MetaCommand::Noop);
                     match self.answer(mock, request) {
                         Answer::Continue => {}
                         Answer::Quit => {

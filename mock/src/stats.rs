@@ -9,6 +9,8 @@ pub(crate) struct Counters {
     pub cmd_set: u64,
     pub cmd_flush: u64,
     pub cmd_touch: u64,
+    /// memcached 1.6.18 counts only `me` here.
+    pub cmd_meta: u64,
     pub get_hits: u64,
     pub get_misses: u64,
     pub get_expired: u64,
@@ -62,7 +64,7 @@ pub(crate) fn general(s: &Snapshot<'_>) -> Vec<Bytes> {
         ("cmd_set", c.cmd_set.to_string()),
         ("cmd_flush", c.cmd_flush.to_string()),
         ("cmd_touch", c.cmd_touch.to_string()),
-        ("cmd_meta", "0".into()),
+        ("cmd_meta", c.cmd_meta.to_string()),
         ("get_hits", c.get_hits.to_string()),
         ("get_misses", c.get_misses.to_string()),
         ("get_expired", c.get_expired.to_string()),

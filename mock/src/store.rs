@@ -14,6 +14,10 @@ use memclient::{
 use crate::slabs;
 use crate::stats::{self, Counters, SettingsView, Snapshot};
 
+mod meta;
+
+pub(crate) use meta::MetaReply;
+
 /// memcached's `REALTIME_MAXDELTA`: exptimes up to 30 days are relative.
 const MAX_RELATIVE_EXPTIME: i64 = 60 * 60 * 24 * 30;
 /// memcached's `ITEM_UPDATE_INTERVAL`: an item's access time is refreshed at
@@ -35,6 +39,19 @@ struct Item {
     lru: u64,
     /// memcached's `ITEM_ntotal`, counted against the memory limit.
     size: usize,
+    /// The marks the meta commands read and set.
+    marks: Marks,
+}
+
+/// memcached's item flags of the meta commands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Marks {
+    /// `ITEM_KEY_BINARY`: stored by `ms` with `b`; keys are returned base64.
+    binary: bool,
+    /// `ITEM_STALE`: invalidated by `md I` (or stored by `ms C<older> I`).
+    stale: bool,
+    /// `ITEM_TOKEN_SENT`: some client got the `W` (win) flag.
+    win_sent: bool,
 }
 
 /// The configuration a store starts with.
@@ -196,6 +213,19 @@ impl Cache {
     /// memcached's `do_item_link` (replacing any old item): a new cas, a new
     /// access time, the head of the LRU. Evicts from the LRU tail to make room.
     fn link(&mut self, key: Bytes, data: Bytes, flags: u32, exptime: u64, now: u64) -> Result<()> {
+        self.link_marked(key, data, flags, exptime, now, Marks::default())
+    }
+
+    /// [`link`](Self::link) with the meta marks of the new item.
+    fn link_marked(
+        &mut self,
+        key: Bytes,
+        data: Bytes,
+        flags: u32,
+        exptime: u64,
+        now: u64,
+        marks: Marks,
+    ) -> Result<()> {
         let size = item_size(key.len(), flags, data.len());
         self.unlink(&key);
         while self.bytes + size > self.config.memory_limit {
@@ -232,6 +262,7 @@ impl Cache {
                 fetched: false,
                 lru: self.lru_tick,
                 size,
+                marks,
             },
         );
         self.bytes += size;
@@ -328,14 +359,14 @@ impl Cache {
                 }
             }
             Request::LruCrawler(command) => self.lru_crawler(command, now),
-            Request::Raw(raw) => {
-                if raw.line.as_ref() == b"mn" || raw.line.starts_with(b"mn ") {
-                    Ok(Response::Line(Bytes::from_static(b"MN")))
+            // On the wire, quiet mode suppresses some replies entirely.
+            Request::Meta(meta) => self.meta(meta, now).map(|reply| {
+                if reply.quiet {
+                    Response::NoReply
                 } else {
-                    // Meta commands other than `mn` are not implemented.
-                    Err(Error::UnknownCommand(String::new()))
+                    Response::Meta(reply.response)
                 }
-            }
+            }),
             _ => Err(Error::UnknownCommand(String::new())),
         }
     }
