@@ -303,8 +303,14 @@ impl MockMemcache {
                 Err(session::reply_error(&reply))
             }
             Decoded::TooLarge { command, key, .. } => Err(self.too_large(command, &key)),
+            Decoded::BadDataChunk { .. } => Err(self.bad_data_chunk()),
             Decoded::Close => Err(Error::ConnectionClosed),
         })
+    }
+
+    /// A data block without its `\r\n`: memcached counts a set anyway.
+    pub(crate) fn bad_data_chunk(&self) -> Error {
+        self.cache().bad_data_chunk()
     }
 
     pub(crate) fn too_large(&self, command: StoreCommand, key: &[u8]) -> Error {

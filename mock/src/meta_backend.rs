@@ -84,6 +84,7 @@ impl MockMemcache {
                 Err(reply_error(&reply))
             }
             Some(Decoded::TooLarge { key, .. }) => Err(self.too_large(StoreCommand::Set, &key)),
+            Some(Decoded::BadDataChunk { .. }) => Err(self.bad_data_chunk()),
             _ => Err(Error::Client("bad command line format".into())),
         }
     }

@@ -87,6 +87,12 @@ impl Session {
                         encode_error(&error, &mut self.stack);
                     }
                 }
+                Decoded::BadDataChunk { noreply } => {
+                    let error = mock.bad_data_chunk();
+                    if !noreply {
+                        encode_error(&error, &mut self.stack);
+                    }
+                }
                 // memcached closes at once: stacked replies are lost.
                 Decoded::Close => return false,
             }

@@ -422,6 +422,12 @@ impl Cache {
         server("object too large for cache")
     }
 
+    /// A data block without its `\r\n`: memcached counts the set first.
+    pub fn bad_data_chunk(&mut self) -> Error {
+        self.counters.cmd_set += 1;
+        client("bad data chunk")
+    }
+
     fn store(&mut self, store: Store, now: u64) -> Result<Response> {
         let Store {
             command,

@@ -37,6 +37,14 @@ pub enum Decoded {
         /// The command asked for no reply.
         noreply: bool,
     },
+    /// A data block not followed by `\r\n`. memcached counts the command as a
+    /// set (`cmd_set`) and answers `CLIENT_ERROR bad data chunk` unless the
+    /// command had `noreply` (an `ms` always answers); the bytes after the
+    /// announced length are read as the next command.
+    BadDataChunk {
+        /// The command asked for no reply.
+        noreply: bool,
+    },
     /// memcached closes the connection here without a reply (a line too long
     /// without a line end, an HTTP request). Nothing more will be decoded.
     Close,
@@ -136,9 +144,9 @@ impl RequestDecoder {
                             noreply: pending.noreply,
                         })));
                     }
-                    if !pending.noreply {
-                        return Some(reply("CLIENT_ERROR bad data chunk"));
-                    }
+                    return Some(Decoded::BadDataChunk {
+                        noreply: pending.noreply,
+                    });
                 }
                 State::MetaData(pending) => {
                     let total = pending.len + 2;
@@ -153,7 +161,7 @@ impl RequestDecoder {
                     };
                     if !block.ends_with(b"\r\n") {
                         // `q` does not silence it: meta errors always show.
-                        return Some(reply("CLIENT_ERROR bad data chunk"));
+                        return Some(Decoded::BadDataChunk { noreply: false });
                     }
                     return Some(Decoded::Request(Request::Meta(MetaRequest {
                         data: Some(block.slice(..len)),

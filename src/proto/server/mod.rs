@@ -9,7 +9,8 @@
 //!   gets `ERROR`; bad numbers get `CLIENT_ERROR bad command line format`;
 //! - `noreply` (the last word of the line) silences error replies too;
 //! - a data block is read by its announced length; when the two bytes after it
-//!   are not `\r\n` the answer is `CLIENT_ERROR bad data chunk` and the bytes
+//!   are not `\r\n` the answer is `CLIENT_ERROR bad data chunk` (the decoder
+//!   says [`Decoded::BadDataChunk`], since memcached counts a set) and the bytes
 //!   after the block are read as the next command (memcached does not resync on
 //!   a line end);
 //! - a value above the item size limit gets `SERVER_ERROR object too large for

@@ -60,6 +60,11 @@ fn replies(input: &[u8]) -> Vec<u8> {
                 out.extend_from_slice(&reply)
             }
             Decoded::Close => out.extend_from_slice(b"<close>"),
+            Decoded::BadDataChunk { noreply } => {
+                if !noreply {
+                    out.extend_from_slice(b"CLIENT_ERROR bad data chunk\r\n")
+                }
+            }
             Decoded::TooLarge { noreply, .. } => {
                 if !noreply {
                     out.extend_from_slice(b"SERVER_ERROR object too large for cache\r\n")

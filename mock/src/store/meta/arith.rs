@@ -43,7 +43,10 @@ impl Cache {
     ) -> Result<MetaReply> {
         let key = &request.key;
         let incr = !matches!(options.mode, Some(b'D' | b'-'));
-        let applied = match self.lookup(key, now).map(|item| (item.data.clone(), item.cas)) {
+        let applied = match self
+            .lookup(key, now)
+            .map(|item| (item.data.clone(), item.cas))
+        {
             None if options.vivify.is_some() => {
                 let digits = options.initial.to_string();
                 self.link(key.clone(), Bytes::from(digits.clone()), 0, 0, now)
@@ -71,7 +74,10 @@ impl Cache {
                 if data.is_empty() {
                     return Err(non_numeric());
                 }
-                if options.cas.is_some_and(|wanted| wanted != 0 && wanted != cas) {
+                if options
+                    .cas
+                    .is_some_and(|wanted| wanted != 0 && wanted != cas)
+                {
                     return self.arith_reply(request, options, MetaStatus::Exists);
                 }
                 let current = parse_u64(&data).ok_or_else(non_numeric)?;
@@ -156,7 +162,13 @@ impl Cache {
             }
             self.bump(key, now);
         } else {
-            self.link(key.clone(), Bytes::from(digits.clone()), flags, exptime, now)?;
+            self.link(
+                key.clone(),
+                Bytes::from(digits.clone()),
+                flags,
+                exptime,
+                now,
+            )?;
         }
         let cas = self.items.get(key).map_or(0, |item| item.cas);
         Ok(Applied {

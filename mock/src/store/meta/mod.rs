@@ -66,7 +66,11 @@ impl Cache {
         }
         // The mock marks "already expired" as unix second 1; memcached as
         // its relative second 1.
-        let exp_rel = if exptime == 1 { 1 } else { self.rel_time(exptime) };
+        let exp_rel = if exptime == 1 {
+            1
+        } else {
+            self.rel_time(exptime)
+        };
         let remaining = (exp_rel - self.rel_time(now)) as u32;
         Bytes::from(remaining.to_string())
     }

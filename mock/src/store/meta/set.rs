@@ -64,9 +64,15 @@ impl Cache {
             binary: options.key_binary,
             ..Marks::default()
         };
-        let existing = self
-            .lookup(key, now)
-            .map(|item| (item.cas, item.flags, item.exptime, item.data.clone(), item.marks));
+        let existing = self.lookup(key, now).map(|item| {
+            (
+                item.cas,
+                item.flags,
+                item.exptime,
+                item.data.clone(),
+                item.marks,
+            )
+        });
         let status = match (mode, existing) {
             (Mode::Add, Some(_)) => {
                 self.bump(key, now);
