@@ -2,13 +2,24 @@
 //!
 //! [`MockMemcache`] behaves as memcached 1.6.18 does (flags, cas uniques,
 //! expiry, `incr`/`decr` quirks, item size and memory limits, `flush_all`,
-//! `stats`, and its replies to malformed commands), with one store behind
-//! three ways in:
+//! `stats`, the meta commands, and its replies to malformed commands), with
+//! one store behind three ways in:
 //!
 //! 1. as a [`memclient::Backend`], called directly without any parsing;
 //! 2. [`MockMemcache::connect`]: an in-memory `AsyncRead + AsyncWrite` stream;
 //! 3. [`MockMemcache::serve_tcp`] / [`MockMemcache::serve_unix`]: real sockets
 //!    (and the `memclient-mock` binary) for clients in other languages.
+//!
+//! The meta commands (`mg`, `ms`, `md`, `ma`, `mn`, `me`) follow the running
+//! 1.6.18 server where it differs from the protocol text: vivify (`N`), win /
+//! stale flags (`W`, `Z`, `X`), recache (`R`), invalidation (`md I`, `ms I`),
+//! base64 keys (`b`), quiet mode, and the flags it refuses (`E`, `x`, and any
+//! unknown letter). On the `Backend` path a [`Request::Meta`] or
+//! [`Request::MetaBatch`] answers what a memclient client decodes from the
+//! real server: a standalone quiet request whose reply memcached suppresses
+//! gets the suppressed status (`EN` for `mg`, `HD` for the writes) without
+//! flags; a batch gets `None` for each suppressed reply, the echoed
+//! `O<index>` on the others.
 //!
 //! A test can move the mock's clock ([`MockMemcache::with_manual_clock`],
 //! [`MockMemcache::advance`]), inject faults ([`MockMemcache::fail_next`],
