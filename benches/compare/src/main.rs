@@ -39,13 +39,27 @@ const USAGE: &str = "usage: compare [--quick] [--workload TEXT] [--client TEXT]
   --quick          short cells (whole run under a minute) instead of the full run
   --workload TEXT  only the workloads whose name contains TEXT (e.g. 'get 100')
   --client TEXT    only the clients whose name contains TEXT (e.g. 'memclient/smol');
-                   the raw loop always runs, for the ratios";
+                   the allocations table runs when memclient/smol is selected
+
+  With a filter, the ratios show '–' where the raw loop or a peer is not selected.";
 
 /// The command line.
 struct Args {
     quick: bool,
     workload: Option<String>,
     client: Option<String>,
+}
+
+impl Args {
+    fn selects_workload(&self, workload: Workload) -> bool {
+        let wanted = self.workload.as_deref();
+        wanted.is_none_or(|wanted| workload.name().contains(wanted))
+    }
+
+    fn selects_client(&self, label: &str) -> bool {
+        let wanted = self.client.as_deref();
+        wanted.is_none_or(|wanted| label.contains(wanted))
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -85,10 +99,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (plan, alloc_ops) = if args.quick {
-        (plan_ms(100, 300), 2_000)
+    let (plan, rounds, alloc_ops) = if args.quick {
+        (plan_ms(100, 300), 1, 2_000)
     } else {
-        (plan_ms(500, 2_000), 10_000)
+        (plan_ms(300, 1_000), 3, 10_000)
     };
     let data = Arc::new(Data::new());
     if let Err(error) = fill(&server.address, &data) {
@@ -96,7 +110,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    println!("{}", header(&args, &server, &plan));
+    println!("{}", header(&args, &server, &plan, rounds));
     let bench = Bench {
         smol: SmolExec,
         async_std: AsyncStdExec,
@@ -106,8 +120,8 @@ fn main() -> ExitCode {
         plan,
     };
     let started = Instant::now();
-    let rows = measure_all(&bench, &args);
-    let allocations = count_allocations(&bench, alloc_ops);
+    let rows = measure_all(&bench, &args, rounds);
+    let allocations = count_allocations(&bench, &args, alloc_ops);
     eprintln!("compare: done in {:.0} s", started.elapsed().as_secs_f64());
 
     println!("{}", table::results(&rows));
@@ -150,43 +164,67 @@ fn fill(address: &str, data: &Data) -> Result<(), String> {
 }
 
 /// Every selected cell, workload by workload, with progress on stderr.
-fn measure_all(bench: &Bench, args: &Args) -> Vec<table::Row> {
+///
+/// Each workload runs in rounds, every contestant once per round, so a slow
+/// spell of this shared machine hits every client of the round alike; the
+/// table reports each cell's median.
+fn measure_all(bench: &Bench, args: &Args, rounds: usize) -> Vec<table::Row> {
     let mut rows = Vec::new();
-    let workloads = Workload::ALL.into_iter().filter(|workload| {
-        args.workload
-            .as_ref()
-            .is_none_or(|wanted| workload.name().contains(wanted.as_str()))
-    });
-    for workload in workloads {
-        for contestant in Contestant::ALL {
-            let label = contestant.label(workload);
-            let wanted = args
-                .client
-                .as_ref()
-                .is_none_or(|wanted| label.contains(wanted.as_str()));
-            if contestant != Contestant::Raw && !wanted {
-                continue;
-            }
-            eprint!("compare: {:<22} {:<40} ", workload.name(), label);
-            let result = bench.run(contestant, workload);
-            match &result {
-                Ok(rate) => eprintln!("{rate:>12.0} {}", workload.unit()),
-                Err(error) => eprintln!("FAILED: {error}"),
-            }
+    for workload in Workload::ALL
+        .into_iter()
+        .filter(|&w| args.selects_workload(w))
+    {
+        let contestants: Vec<Contestant> = Contestant::ALL
+            .into_iter()
+            .filter(|&contestant| {
+                let label = contestant.label(workload);
+                args.selects_client(&label)
+            })
+            .collect();
+        let first = rows.len();
+        for &contestant in &contestants {
             rows.push(table::Row {
                 workload,
                 contestant,
-                result,
+                result: Ok(Vec::new()),
             });
+        }
+        for round in 1..=rounds {
+            for (row, &contestant) in rows[first..].iter_mut().zip(&contestants) {
+                let label = contestant.label(workload);
+                eprint!(
+                    "compare: [{round}/{rounds}] {:<22} {label:<40} ",
+                    workload.name()
+                );
+                // A cell that failed once is not run again.
+                let Ok(samples) = &mut row.result else {
+                    eprintln!("skipped (failed before)");
+                    continue;
+                };
+                match bench.run(contestant, workload) {
+                    Ok(rate) => {
+                        eprintln!("{rate:>12.0} {}", workload.unit());
+                        samples.push(rate);
+                    }
+                    Err(error) => {
+                        eprintln!("FAILED: {error}");
+                        row.result = Err(error);
+                    }
+                }
+            }
         }
     }
     rows
 }
 
 /// Allocations per op of memclient on smol for get, set and get_many.
-fn count_allocations(bench: &Bench, ops: u64) -> Vec<(Workload, Result<f64, String>)> {
+fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(Workload, Result<f64, String>)> {
+    if !args.selects_client("memclient/smol") {
+        return Vec::new();
+    }
     [Workload::Get, Workload::Set, Workload::GetMany]
         .into_iter()
+        .filter(|&workload| args.selects_workload(workload))
         .map(|workload| {
             let figure = memclient_runs::allocations_per_op(
                 &bench.smol,
@@ -203,7 +241,7 @@ fn count_allocations(bench: &Bench, ops: u64) -> Vec<(Workload, Result<f64, Stri
 }
 
 /// What was run, where: for the report.
-fn header(args: &Args, server: &server::Server, plan: &Plan) -> String {
+fn header(args: &Args, server: &server::Server, plan: &Plan, rounds: usize) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -220,7 +258,8 @@ fn header(args: &Args, server: &server::Server, plan: &Plan) -> String {
          - command: `{command}`{quick}\n\
          - machine: {cores} cores, CPU {cpu}\n\
          - server: {version} with `{server_args}` on {address}\n\
-         - each cell: {warmup} ms warm-up, then {measure} ms measured\n",
+         - each cell: {warmup} ms warm-up, then {measure} ms measured; {rounds} round(s), \
+         the median reported\n",
         quick = if args.quick { " (quick)" } else { "" },
         version = server.version,
         server_args = server.args(),

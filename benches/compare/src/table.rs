@@ -14,13 +14,34 @@ pub struct Row {
     pub workload: Workload,
     /// Who ran it.
     pub contestant: Contestant,
-    /// Units per second, or why the cell failed.
-    pub result: Result<f64, String>,
+    /// Units per second of each round, or why the cell failed.
+    pub result: Result<Vec<f64>, String>,
 }
 
 impl Row {
-    fn rate(&self) -> Option<f64> {
-        self.result.as_ref().ok().copied()
+    /// The median of the rounds: the figure reported.
+    pub fn rate(&self) -> Option<f64> {
+        let samples = self.result.as_ref().ok()?;
+        let mut sorted = samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        match sorted.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(sorted[n / 2]),
+            n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+        }
+    }
+
+    /// Half the range of the rounds, relative to the median: how much to
+    /// trust a difference between two rows.
+    fn spread(&self) -> String {
+        match (self.result.as_ref(), self.rate()) {
+            (Ok(samples), Some(median)) if samples.len() > 1 && median > 0.0 => {
+                let max = samples.iter().copied().fold(f64::MIN, f64::max);
+                let min = samples.iter().copied().fold(f64::MAX, f64::min);
+                format!("±{:.0}%", (max - min) / 2.0 / median * 100.0)
+            }
+            _ => "–".to_string(),
+        }
     }
 }
 
@@ -52,28 +73,33 @@ fn ratio(numerator: Option<f64>, denominator: Option<f64>) -> String {
     }
 }
 
-/// The main table: workload, client, rate, ratio to the raw loop.
+/// The main table: workload, client, rate, spread, ratio to the raw loop.
 pub fn results(rows: &[Row]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "| workload | client | rate | unit | × raw loop |");
-    let _ = writeln!(out, "|---|---|---:|---|---:|");
+    let _ = writeln!(
+        out,
+        "| workload | client | rate | unit | spread | × raw loop |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---|---:|---:|");
     for row in rows {
         let raw = best(rows, row.workload, |r| r.contestant.kind() == Kind::Raw).map(|b| b.0);
         let mut label = row.contestant.label(row.workload);
         if !row.contestant.comparable(row.workload) {
             label.push_str(" †");
         }
-        let rate = match &row.result {
-            Ok(rate) => thousands(*rate),
-            Err(error) => format!("FAILED: {error}"),
+        let rate = match (&row.result, row.rate()) {
+            (Err(error), _) => format!("FAILED: {error}"),
+            (Ok(_), Some(rate)) => thousands(rate),
+            (Ok(_), None) => "–".to_string(),
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             row.workload.name(),
             label,
             rate,
             row.workload.unit(),
+            row.spread(),
             ratio(row.rate(), raw),
         );
     }

@@ -13,7 +13,8 @@ use crate::measure::{self, Meter, Outcome, Plan};
 use crate::workload::{check_len, Data, MixOp, Workload, MANY, POOL, SMALL_LEN, TASKS};
 
 async fn connect(address: &str) -> Result<Client, String> {
-    Client::new(address)
+    // Its DSN parser wants a scheme for TCP.
+    Client::new(format!("tcp://{address}"))
         .await
         .map_err(|e| format!("connect: {e}"))
 }
