@@ -12,6 +12,7 @@
 
 mod alloc;
 mod contestant;
+mod cpu;
 mod exec;
 mod measure;
 mod memclient_runs;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use contestant::{Bench, Contestant};
+use cpu::CpuWatch;
 use exec::{AsyncStdExec, SmolExec, TokioExec};
 use measure::Plan;
 use workload::{Data, Workload};
@@ -120,7 +122,8 @@ fn main() -> ExitCode {
         plan,
     };
     let started = Instant::now();
-    let rows = measure_all(&bench, &args, rounds);
+    let cpu = CpuWatch::new(cpu::find_server(server.port));
+    let rows = measure_all(&bench, &args, rounds, &cpu);
     let allocations = count_allocations(&bench, &args, alloc_ops);
     eprintln!("compare: done in {:.0} s", started.elapsed().as_secs_f64());
 
@@ -128,6 +131,11 @@ fn main() -> ExitCode {
     println!(
         "† writes sent with `noreply` (the client offers no other `set`): no round trip, \
          so not comparable; left out of the best-peer ratio.\n"
+    );
+    println!(
+        "CPU client / server: cores busy during the cell (warm-up included), for this whole \
+         process (client, runtime threads, driver) and for memcached; the machine has {} cores.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("{}", table::summary(&rows));
     println!(
@@ -168,7 +176,7 @@ fn fill(address: &str, data: &Data) -> Result<(), String> {
 /// Each workload runs in rounds, every contestant once per round, so a slow
 /// spell of this shared machine hits every client of the round alike; the
 /// table reports each cell's median.
-fn measure_all(bench: &Bench, args: &Args, rounds: usize) -> Vec<table::Row> {
+fn measure_all(bench: &Bench, args: &Args, rounds: usize, cpu: &CpuWatch) -> Vec<table::Row> {
     let mut rows = Vec::new();
     for workload in Workload::ALL
         .into_iter()
@@ -187,6 +195,7 @@ fn measure_all(bench: &Bench, args: &Args, rounds: usize) -> Vec<table::Row> {
                 workload,
                 contestant,
                 result: Ok(Vec::new()),
+                cpu: Vec::new(),
             });
         }
         for round in 1..=rounds {
@@ -201,10 +210,14 @@ fn measure_all(bench: &Bench, args: &Args, rounds: usize) -> Vec<table::Row> {
                     eprintln!("skipped (failed before)");
                     continue;
                 };
-                match bench.run(contestant, workload) {
+                let mark = cpu.mark();
+                let result = bench.run(contestant, workload);
+                let used = cpu.since(&mark);
+                match result {
                     Ok(rate) => {
                         eprintln!("{rate:>12.0} {}", workload.unit());
                         samples.push(rate);
+                        row.cpu.extend(used);
                     }
                     Err(error) => {
                         eprintln!("FAILED: {error}");

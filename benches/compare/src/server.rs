@@ -18,6 +18,8 @@ pub struct Server {
     guard: Child,
     /// `127.0.0.1:port`.
     pub address: String,
+    /// The TCP port.
+    pub port: u16,
     /// What `memcached -V` printed, e.g. `memcached 1.6.18`.
     pub version: String,
 }
@@ -40,6 +42,7 @@ impl Server {
                     return Ok(Server {
                         guard,
                         address: format!("127.0.0.1:{port}"),
+                        port,
                         version,
                     })
                 }

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::contestant::{Contestant, Kind};
+use crate::cpu::CpuUse;
 use crate::workload::Workload;
 
 /// One measured cell.
@@ -16,6 +17,8 @@ pub struct Row {
     pub contestant: Contestant,
     /// Units per second of each round, or why the cell failed.
     pub result: Result<Vec<f64>, String>,
+    /// The CPU the client process and the server used in each round.
+    pub cpu: Vec<CpuUse>,
 }
 
 impl Row {
@@ -29,6 +32,17 @@ impl Row {
             n if n % 2 == 1 => Some(sorted[n / 2]),
             n => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
         }
+    }
+
+    /// The mean CPU use over the rounds: `client / server`, in cores.
+    fn cpu(&self) -> String {
+        if self.cpu.is_empty() {
+            return "–".to_string();
+        }
+        let n = self.cpu.len() as f64;
+        let client = self.cpu.iter().map(|c| c.client).sum::<f64>() / n;
+        let server = self.cpu.iter().map(|c| c.server).sum::<f64>() / n;
+        format!("{client:.2} / {server:.2}")
     }
 
     /// Half the range of the rounds, relative to the median: how much to
@@ -78,9 +92,9 @@ pub fn results(rows: &[Row]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| workload | client | rate | unit | spread | × raw loop |"
+        "| workload | client | rate | unit | spread | × raw loop | CPU client / server |"
     );
-    let _ = writeln!(out, "|---|---|---:|---|---:|---:|");
+    let _ = writeln!(out, "|---|---|---:|---|---:|---:|---:|");
     for row in rows {
         let raw = best(rows, row.workload, |r| r.contestant.kind() == Kind::Raw).map(|b| b.0);
         let mut label = row.contestant.label(row.workload);
@@ -94,13 +108,14 @@ pub fn results(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             row.workload.name(),
             label,
             rate,
             row.workload.unit(),
             row.spread(),
             ratio(row.rate(), raw),
+            row.cpu(),
         );
     }
     out
