@@ -5,7 +5,6 @@
 //! values that would hold one socket), bounds how much each socket carries,
 //! and makes callers wait, within a limit, when every socket is full.
 
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -297,30 +296,23 @@ impl<T> Backend for Pool<T>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    fn call(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            let mut checkout = self.checkout(1).await?;
-            let result = checkout.connection.call(request).await;
-            checkout.observe(&result);
-            result
-        }
+    async fn call(&self, request: Request) -> Result<Response> {
+        let mut checkout = self.checkout(1).await?;
+        let result = checkout.connection.call(request).await;
+        checkout.observe(&result);
+        result
     }
 
-    fn call_many(
-        &self,
-        requests: Vec<Request>,
-    ) -> impl Future<Output = Vec<Result<Response>>> + Send {
-        async move {
-            let count = requests.len();
-            let mut checkout = match self.checkout(count).await {
-                Ok(checkout) => checkout,
-                Err(error) => return vec![Err(error); count],
-            };
-            let results = checkout.connection.call_many(requests).await;
-            for result in &results {
-                checkout.observe(result);
-            }
-            results
+    async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
+        let count = requests.len();
+        let mut checkout = match self.checkout(count).await {
+            Ok(checkout) => checkout,
+            Err(error) => return vec![Err(error); count],
+        };
+        let results = checkout.connection.call_many(requests).await;
+        for result in &results {
+            checkout.observe(result);
         }
+        results
     }
 }

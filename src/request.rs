@@ -74,7 +74,8 @@ pub enum Request {
     },
     /// `quit`: the server closes the connection without a reply.
     Quit,
-    /// `shutdown [graceful]`: the server exits (when started with `-A`); no reply.
+    /// `shutdown [graceful]`: the server exits and closes the connection when
+    /// started with `-A`; otherwise it answers `ERROR: shutdown not enabled`.
     Shutdown {
         /// Send `shutdown graceful`.
         graceful: bool,
@@ -234,8 +235,9 @@ pub enum RawReply {
 }
 
 impl Request {
-    /// True when the server sends no reply to this request: `noreply` commands,
-    /// `quit` and `shutdown`.
+    /// False when the server sends no reply to this request: `noreply` commands
+    /// and `quit`. (`shutdown` is answered by an error line when the server
+    /// refuses it, and by closing the connection when it obeys.)
     pub fn expects_reply(&self) -> bool {
         match self {
             Request::Store(store) => !store.noreply,
@@ -245,20 +247,29 @@ impl Request {
             | Request::FlushAll { noreply, .. }
             | Request::Verbosity { noreply, .. }
             | Request::CacheMemlimit { noreply, .. } => !noreply,
-            Request::Quit | Request::Shutdown { .. } => false,
+            Request::Quit => false,
             Request::Raw(raw) => raw.reply != RawReply::None,
             Request::Retrieve(_)
             | Request::Stats { .. }
             | Request::Version
+            | Request::Shutdown { .. }
             | Request::SlabsReassign { .. }
             | Request::SlabsAutomove { .. }
             | Request::LruCrawler(_) => true,
         }
     }
 
-    /// True when the server closes the connection after this request.
+    /// True when the server may close the connection after this request:
+    /// nothing may be sent after it on the same connection.
     pub fn closes_connection(&self) -> bool {
         matches!(self, Request::Quit | Request::Shutdown { .. })
+    }
+
+    /// True for requests that must be alone on the wire: memcached silently
+    /// drops commands pipelined after `lru_crawler metadump`, and refuses it
+    /// behind unanswered ones.
+    pub fn must_be_alone(&self) -> bool {
+        matches!(self, Request::LruCrawler(LruCrawler::Metadump(_)))
     }
 
     /// The keys this request names, in order (empty for admin commands).

@@ -152,9 +152,8 @@ impl<'a, B: Backend, S: Serde> IntoFuture for SetMany<'a, B, S> {
         Box::pin(async move {
             let requests = self.requests?;
             self.client
-                .batch(requests, |response| match response {
-                    Response::Stored | Response::NoReply => false,
-                    _ => true,
+                .batch(requests, |response| {
+                    !matches!(response, Response::Stored | Response::NoReply)
                 })
                 .await
         })

@@ -29,7 +29,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
         let keys = self.wire_keys(keys)?;
         self.read(async {
             let values = self.retrieve(RetrieveCommand::Get, keys).await?;
-            self.into_map(values, |_, value| value)
+            self.to_map(values, |_, value| value)
         })
         .await
     }
@@ -53,7 +53,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
         let keys = self.wire_keys(keys)?;
         self.read(async {
             let values = self.retrieve(RetrieveCommand::Gets, keys).await?;
-            self.into_map(values, |cas, value| (value, cas.unwrap_or(0)))
+            self.to_map(values, |cas, value| (value, cas.unwrap_or(0)))
         })
         .await
     }
@@ -129,7 +129,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
         Ok((self.deserialize(value)?, cas))
     }
 
-    fn into_map<T>(
+    fn to_map<T>(
         &self,
         values: Vec<Value>,
         make: impl Fn(Option<u64>, S::Value) -> T,

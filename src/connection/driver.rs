@@ -41,7 +41,9 @@ pub struct Driver<T> {
     io: T,
     shared: Arc<Shared>,
     /// Scratch space the shared queue is swapped into.
-    taken: Vec<Pending>,
+    scratch: Vec<Pending>,
+    /// Requests taken from the queue but not written yet.
+    backlog: VecDeque<Pending>,
     write_buf: BytesMut,
     needs_flush: bool,
     read_buf: BytesMut,
@@ -52,6 +54,8 @@ pub struct Driver<T> {
     decoder: ResponseDecoder,
     /// A `quit` or `shutdown` was written: nothing may follow it.
     closing: bool,
+    /// A request that must be alone on the wire is in flight.
+    exclusive: bool,
     done: bool,
 }
 
@@ -60,7 +64,8 @@ impl<T> Driver<T> {
         Driver {
             io,
             shared,
-            taken: Vec::new(),
+            scratch: Vec::new(),
+            backlog: VecDeque::new(),
             write_buf: BytesMut::with_capacity(16 * 1024),
             needs_flush: false,
             read_buf: BytesMut::new(),
@@ -68,6 +73,7 @@ impl<T> Driver<T> {
             unflushed_noreply: Vec::new(),
             decoder,
             closing: false,
+            exclusive: false,
             done: false,
         }
     }
@@ -76,14 +82,22 @@ impl<T> Driver<T> {
 impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// Moves queued requests into the write buffer. Returns true if it took any.
     fn take_requests(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.closing || self.write_buf.len() >= WRITE_HIGH_WATER {
-            return false;
-        }
-        self.shared.take(&mut self.taken, cx.waker());
+        let mut fresh = std::mem::take(&mut self.scratch);
+        self.shared.take(&mut fresh, cx.waker());
+        self.backlog.extend(fresh.drain(..));
+        self.scratch = fresh;
         let mut took = false;
-        let mut taken = std::mem::take(&mut self.taken);
-        let mut drained = taken.drain(..);
-        for pending in drained.by_ref() {
+        while let Some(pending) = self.backlog.front() {
+            if self.closing || self.exclusive || self.write_buf.len() >= WRITE_HIGH_WATER {
+                break;
+            }
+            // Some commands must be alone on the wire (memcached drops what is
+            // pipelined after `lru_crawler metadump`): wait for the others first.
+            let alone = pending.request.must_be_alone();
+            if alone && (!self.in_flight.is_empty() || !self.write_buf.is_empty()) {
+                break;
+            }
+            let pending = self.backlog.pop_front().expect("front exists");
             // Cancelled before it was written: nothing to send, nothing to drain.
             if pending.reply.is_canceled() {
                 continue;
@@ -91,22 +105,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             took = true;
             encode_request(&pending.request, &mut self.write_buf);
             self.needs_flush = true;
-            let closes = pending.request.closes_connection();
+            self.closing = pending.request.closes_connection();
+            self.exclusive = alone;
             if pending.request.expects_reply() {
                 self.in_flight.push_back(pending);
             } else {
                 self.unflushed_noreply.push(pending.reply);
             }
-            if closes {
-                self.closing = true;
-                break;
+        }
+        if self.closing {
+            // Refuse new requests at once, so callers open a new connection
+            // instead of queueing behind a `quit`; those already queued can
+            // never be answered on this connection.
+            let queued = self.shared.close(Error::ConnectionClosed);
+            for pending in self.backlog.drain(..).chain(queued) {
+                let _ = pending.reply.send(Err(Error::ConnectionClosed));
             }
         }
-        // Requests behind a `quit` can never be answered on this connection.
-        for pending in drained {
-            let _ = pending.reply.send(Err(Error::ConnectionClosed));
-        }
-        self.taken = taken;
         took
     }
 
@@ -177,6 +192,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 }
             }
         }
+        if self.in_flight.is_empty() {
+            self.exclusive = false;
+        }
         if self.in_flight.is_empty() && !self.read_buf.is_empty() {
             return Err(Error::protocol(
                 "bytes from the server with no request waiting",
@@ -186,6 +204,25 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         Ok(progress)
     }
 
+    /// The server closed the stream. After `quit` or an obeyed `shutdown`
+    /// that is the expected answer; anything else still waiting has failed.
+    fn end_of_stream(&mut self) -> Result<()> {
+        if self.closing {
+            let closer = self
+                .in_flight
+                .back()
+                .filter(|p| p.request.closes_connection());
+            if closer.is_some() && self.in_flight.len() == 1 {
+                let closer = self.in_flight.pop_back().expect("checked above");
+                let _ = closer.reply.send(Ok(Response::NoReply));
+            }
+            if self.in_flight.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(Error::ConnectionClosed)
+    }
+
     /// One pass of the driver. `Ready(Ok)` is a clean end.
     fn drive(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         for _ in 0..BUDGET {
@@ -193,8 +230,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             progress |= self.write(cx)?;
             match self.read(cx)? {
                 Some(read) => progress |= read,
-                None if self.closing && self.in_flight.is_empty() => return Poll::Ready(Ok(())),
-                None => return Poll::Ready(Err(Error::ConnectionClosed)),
+                None => return Poll::Ready(self.end_of_stream()),
             }
             progress |= self.dispatch()?;
             let idle = self.in_flight.is_empty() && self.write_buf.is_empty() && !self.needs_flush;
@@ -202,7 +238,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 // `quit` is out; the server closes, and so do we.
                 return Poll::Ready(Ok(()));
             }
-            if idle && self.shared.is_abandoned() {
+            // Every handle is gone, so no caller is left either (a call
+            // borrows its handle): nothing still in flight matters.
+            if self.shared.is_abandoned() {
                 return Poll::Ready(Ok(()));
             }
             if !progress {
@@ -220,7 +258,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         let waiting = self
             .in_flight
             .drain(..)
-            .chain(self.taken.drain(..))
+            .chain(self.backlog.drain(..))
             .chain(queued)
             .map(|pending| pending.reply)
             .chain(self.unflushed_noreply.drain(..));
@@ -258,7 +296,7 @@ impl<T> Drop for Driver<T> {
             for pending in self
                 .in_flight
                 .drain(..)
-                .chain(self.taken.drain(..))
+                .chain(self.backlog.drain(..))
                 .chain(queued)
             {
                 let _ = pending.reply.send(Err(Error::ConnectionClosed));

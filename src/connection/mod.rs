@@ -277,46 +277,40 @@ impl<T> Backend for Connection<T>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    fn call(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
-        async move {
-            let (reply, receiver) = oneshot::channel();
-            self.submit(vec![Pending { request, reply }]).await?;
-            self.reply(receiver).await
-        }
+    async fn call(&self, request: Request) -> Result<Response> {
+        let (reply, receiver) = oneshot::channel();
+        self.submit(vec![Pending { request, reply }]).await?;
+        self.reply(receiver).await
     }
 
-    fn call_many(
-        &self,
-        requests: Vec<Request>,
-    ) -> impl Future<Output = Vec<Result<Response>>> + Send {
-        async move {
-            let count = requests.len();
-            let mut receivers = Vec::with_capacity(count);
-            let pending: Vec<Pending> = requests
+    async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
+        let count = requests.len();
+        let mut receivers = Vec::with_capacity(count);
+        let pending: Vec<Pending> = requests
+            .into_iter()
+            .map(|request| {
+                let (reply, receiver) = oneshot::channel();
+                receivers.push(receiver);
+                Pending { request, reply }
+            })
+            .collect();
+        if let Err(error) = self.submit(pending).await {
+            return vec![Err(error); count];
+        }
+        // One deadline for the whole batch: the replies arrive in order.
+        let all = futures_util::future::join_all(
+            receivers
                 .into_iter()
-                .map(|request| {
-                    let (reply, receiver) = oneshot::channel();
-                    receivers.push(receiver);
-                    Pending { request, reply }
-                })
-                .collect();
-            if let Err(error) = self.submit(pending).await {
-                return vec![Err(error); count];
-            }
-            // One deadline for the whole batch: the replies arrive in order.
-            let all =
-                futures_util::future::join_all(receivers.into_iter().map(|receiver| async {
-                    receiver.await.unwrap_or(Err(Error::ConnectionClosed))
-                }));
-            match &self.inner.reconnect {
-                Some(reconnect) => {
-                    match timeout(&*reconnect.runtime, self.inner.options.timeout, all).await {
-                        Ok(replies) => replies,
-                        Err(error) => vec![Err(error); count],
-                    }
+                .map(|receiver| async { receiver.await.unwrap_or(Err(Error::ConnectionClosed)) }),
+        );
+        match &self.inner.reconnect {
+            Some(reconnect) => {
+                match timeout(&*reconnect.runtime, self.inner.options.timeout, all).await {
+                    Ok(replies) => replies,
+                    Err(error) => vec![Err(error); count],
                 }
-                None => all.await,
             }
+            None => all.await,
         }
     }
 }

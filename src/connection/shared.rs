@@ -94,10 +94,9 @@ impl Shared {
         std::mem::take(&mut state.queue)
     }
 
-    /// True when every handle is gone and nothing is queued: the driver may stop.
+    /// True when every handle is gone: the driver may stop.
     pub(crate) fn is_abandoned(&self) -> bool {
-        let state = self.lock();
-        state.abandoned && state.queue.is_empty()
+        self.lock().abandoned
     }
 
     /// Tells the driver that no handle is left.

@@ -9,6 +9,7 @@
 
 mod decode;
 mod encode;
+mod line;
 pub mod server;
 
 pub use decode::ResponseDecoder;
