@@ -17,6 +17,7 @@ mod exec;
 mod measure;
 mod memclient_runs;
 mod peers;
+mod pin;
 mod raw;
 mod server;
 mod table;
@@ -36,9 +37,11 @@ use workload::{Data, Workload};
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;
 
-const USAGE: &str = "usage: compare [--quick] [--workload TEXT] [--client TEXT]
+const USAGE: &str = "usage: compare [--quick] [--no-pin] [--workload TEXT] [--client TEXT]
 
   --quick          short cells (whole run under a minute) instead of the full run
+  --no-pin         leave the client and the server where the scheduler puts them
+                   (by default each gets its own core: see pin.rs)
   --workload TEXT  only the workloads whose name contains TEXT (e.g. 'get 100')
   --client TEXT    only the clients whose name contains TEXT (e.g. 'memclient/smol');
                    the allocations table runs when memclient/smol is selected
@@ -48,6 +51,7 @@ const USAGE: &str = "usage: compare [--quick] [--workload TEXT] [--client TEXT]
 /// The command line.
 struct Args {
     quick: bool,
+    no_pin: bool,
     workload: Option<String>,
     client: Option<String>,
 }
@@ -67,6 +71,7 @@ impl Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         quick: false,
+        no_pin: false,
         workload: None,
         client: None,
     };
@@ -74,6 +79,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(word) = words.next() {
         match word.as_str() {
             "--quick" => args.quick = true,
+            "--no-pin" => args.no_pin = true,
             "--workload" => args.workload = Some(words.next().ok_or("--workload needs a value")?),
             "--client" => args.client = Some(words.next().ok_or("--client needs a value")?),
             "-h" | "--help" => return Err(String::new()),
@@ -106,13 +112,23 @@ fn main() -> ExitCode {
     } else {
         (plan_ms(300, 1_000), 3, 10_000)
     };
+    let server_pid = cpu::find_server(server.port);
+    // Before any runtime starts a thread: threads inherit the placement.
+    let placement = match (args.no_pin, server_pid) {
+        (true, _) => "unpinned (--no-pin)".to_string(),
+        (false, None) => "unpinned (memcached's pid not found)".to_string(),
+        (false, Some(pid)) => pin::pin(pid).unwrap_or_else(|error| {
+            eprintln!("compare: not pinned: {error}");
+            format!("unpinned ({error})")
+        }),
+    };
     let data = Arc::new(Data::new());
     if let Err(error) = fill(&server.address, &data) {
         eprintln!("compare: filling the server: {error}");
         return ExitCode::from(2);
     }
 
-    println!("{}", header(&args, &server, &plan, rounds));
+    println!("{}", header(&args, &server, &plan, rounds, &placement));
     let bench = Bench {
         smol: SmolExec,
         async_std: AsyncStdExec,
@@ -122,7 +138,7 @@ fn main() -> ExitCode {
         plan,
     };
     let started = Instant::now();
-    let cpu = CpuWatch::new(cpu::find_server(server.port));
+    let cpu = CpuWatch::new(server_pid);
     let rows = measure_all(&bench, &args, rounds, &cpu);
     let allocations = count_allocations(&bench, &args, alloc_ops);
     eprintln!("compare: done in {:.0} s", started.elapsed().as_secs_f64());
@@ -254,7 +270,13 @@ fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(Workload, Res
 }
 
 /// What was run, where: for the report.
-fn header(args: &Args, server: &server::Server, plan: &Plan, rounds: usize) -> String {
+fn header(
+    args: &Args,
+    server: &server::Server,
+    plan: &Plan,
+    rounds: usize,
+    placement: &str,
+) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -271,6 +293,7 @@ fn header(args: &Args, server: &server::Server, plan: &Plan, rounds: usize) -> S
          - command: `{command}`{quick}\n\
          - machine: {cores} cores, CPU {cpu}\n\
          - server: {version} with `{server_args}` on {address}\n\
+         - placement: {placement}\n\
          - each cell: {warmup} ms warm-up, then {measure} ms measured; {rounds} round(s), \
          the median reported\n",
         quick = if args.quick { " (quick)" } else { "" },
