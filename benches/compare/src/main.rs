@@ -110,8 +110,10 @@ fn main() -> ExitCode {
     let (plan, rounds, alloc_ops) = if args.quick {
         (plan_ms(100, 300), 1, 2_000)
     } else {
-        (plan_ms(300, 1_000), 3, 10_000)
+        (plan_ms(200, 800), 5, 10_000)
     };
+    // Counted before pinning, which narrows what this process may use.
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let server_pid = cpu::find_server(server.port);
     // Before any runtime starts a thread: threads inherit the placement.
     let placement = match (args.no_pin, server_pid) {
@@ -128,7 +130,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    println!("{}", header(&args, &server, &plan, rounds, &placement));
+    println!(
+        "{}",
+        header(&args, &server, &plan, rounds, cores, &placement)
+    );
     let bench = Bench {
         smol: SmolExec,
         async_std: AsyncStdExec,
@@ -150,8 +155,7 @@ fn main() -> ExitCode {
     );
     println!(
         "CPU client / server: cores busy during the cell (warm-up included), for this whole \
-         process (client, runtime threads, driver) and for memcached; the machine has {} cores.\n",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+         process (client, runtime threads, driver) and for memcached; the machine has {cores} cores.\n"
     );
     println!("{}", table::summary(&rows));
     println!(
@@ -275,9 +279,9 @@ fn header(
     server: &server::Server,
     plan: &Plan,
     rounds: usize,
+    cores: usize,
     placement: &str,
 ) -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
