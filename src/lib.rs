@@ -4,6 +4,7 @@
 
 mod backend;
 mod client;
+pub mod cluster;
 mod config;
 mod connection;
 mod error;
@@ -11,6 +12,7 @@ mod pool;
 pub mod proto;
 mod request;
 mod response;
+mod retry;
 pub mod runtime;
 pub mod serde;
 
@@ -19,6 +21,7 @@ pub use client::{
     Call, CasOutcome, Client, ClientOptions, DeleteMany, FlushKind, PlainKind, SetMany, StatValue,
     StorageKind, Ttl,
 };
+pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStatus};
 pub use config::Config;
 pub use connection::{Connect, Connection, ConnectionOptions, Driver};
 pub use error::{Error, Result};
@@ -28,6 +31,7 @@ pub use request::{
     StoreCommand,
 };
 pub use response::{Response, Value};
+pub use retry::{Retry, RetryOn, RetryOptions};
 
 #[cfg(feature = "async-std")]
 pub use runtime::async_std;

@@ -1,0 +1,115 @@
+//! [`Locator`]: which node holds a key, and [`Hashing`]: how to build one.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::ketama::{Ketama, KetamaOptions};
+use super::rendezvous::Rendezvous;
+use crate::runtime::Address;
+
+/// One server as the hashing schemes see it: its address and weight.
+///
+/// The address gives the node its name ([`NodeSpec::name`], `host:port`,
+/// `[v6]:port` or the socket path), which rendezvous hashing scores, and the
+/// host and port, which ketama's continuum points are named after.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NodeSpec {
+    address: Address,
+    name: String,
+    weight: u32,
+}
+
+impl NodeSpec {
+    /// A node of weight 1.
+    pub fn new(address: Address) -> Self {
+        NodeSpec {
+            name: address.to_string(),
+            address,
+            weight: 1,
+        }
+    }
+
+    /// The same node with another weight (0 counts as 1). Only ketama uses
+    /// weights; as in libmemcached, a weight above 1 switches ketama to its
+    /// weighted continuum.
+    pub fn with_weight(mut self, weight: u32) -> Self {
+        self.weight = weight.max(1);
+        self
+    }
+
+    /// The node's address.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// The node's name: its address as other clients write it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The node's weight (at least 1).
+    pub fn weight(&self) -> u32 {
+        self.weight
+    }
+}
+
+impl From<Address> for NodeSpec {
+    fn from(address: Address) -> Self {
+        NodeSpec::new(address)
+    }
+}
+
+/// Maps keys to nodes, for a fixed list of nodes.
+///
+/// A locator is built for one node list (see [`Hashing::locator`]) and answers
+/// with indexes into that list. The cluster builds a new one whenever the list
+/// changes, so implementations need no interior mutability.
+pub trait Locator: Send + Sync {
+    /// The index of the node that holds `key`; `None` only when there are no nodes.
+    fn locate(&self, key: &[u8]) -> Option<usize>;
+}
+
+/// A function that builds a custom [`Locator`] for a list of nodes.
+pub type BuildLocator = dyn Fn(&[NodeSpec]) -> Box<dyn Locator> + Send + Sync;
+
+/// How a cluster spreads keys over its nodes.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum Hashing {
+    /// Rendezvous (highest random weight) hashing, exactly as pymemcache's
+    /// `HashClient` does by default. The default: a Python service using
+    /// pymemcache with the same server list finds every key where we put it.
+    #[default]
+    Rendezvous,
+    /// A ketama continuum, exactly as libmemcached builds it.
+    Ketama(KetamaOptions),
+    /// Your own scheme.
+    Custom(Arc<BuildLocator>),
+}
+
+impl Hashing {
+    /// libmemcached's ketama with `MEMCACHED_BEHAVIOR_KETAMA` and no other
+    /// setting (see [`KetamaOptions::libmemcached`]).
+    pub fn ketama() -> Self {
+        Hashing::Ketama(KetamaOptions::libmemcached())
+    }
+
+    /// A locator for `nodes`.
+    pub fn locator(&self, nodes: &[NodeSpec]) -> Box<dyn Locator> {
+        match self {
+            Hashing::Rendezvous => Box::new(Rendezvous::new(nodes)),
+            Hashing::Ketama(options) => Box::new(Ketama::new(nodes, *options)),
+            Hashing::Custom(build) => build(nodes),
+        }
+    }
+}
+
+impl fmt::Debug for Hashing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Hashing::Rendezvous => f.write_str("Rendezvous"),
+            Hashing::Ketama(options) => f.debug_tuple("Ketama").field(options).finish(),
+            Hashing::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}

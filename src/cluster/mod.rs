@@ -1,0 +1,30 @@
+//! Many servers: consistent hashing that agrees with pymemcache and
+//! libmemcached, dead-server handling, and nodes that come and go.
+//!
+//! [`Cluster`] is a [`Backend`](crate::Backend) over one backend per node. A
+//! [`Locator`] maps each key to a node: [`Rendezvous`] (pymemcache's
+//! `HashClient`, the default) or [`Ketama`] (libmemcached), or your own
+//! through [`Hashing::Custom`].
+
+mod dispatch;
+mod health;
+mod jenkins;
+mod ketama;
+mod locator;
+mod murmur3;
+mod open;
+mod options;
+mod rendezvous;
+mod table;
+
+#[cfg(test)]
+mod tests;
+
+pub use dispatch::Cluster;
+pub use health::NodeStatus;
+pub use jenkins::one_at_a_time;
+pub use ketama::{Ketama, KetamaHash, KetamaOptions};
+pub use locator::{BuildLocator, Hashing, Locator, NodeSpec};
+pub use murmur3::murmur3_32;
+pub use options::{ClusterOptions, DeadKeys};
+pub use rendezvous::Rendezvous;

@@ -1,0 +1,509 @@
+//! [`Retry`]: a backend that retries another one.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::runtime::Runtime;
+use crate::{Backend, Error, Request, Result, StoreCommand};
+
+/// Which errors [`Retry`] retries.
+///
+/// Only errors that say nothing about the request can be retried: errors the
+/// server sent (`ERROR`, `CLIENT_ERROR`, `SERVER_ERROR`), invalid input and
+/// serialization errors would only come back, and are never retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryOn {
+    /// [`Error::Io`]: refused, reset, broken pipe. On by default.
+    pub io: bool,
+    /// [`Error::Timeout`]. On by default.
+    pub timeout: bool,
+    /// [`Error::ConnectionClosed`]. On by default.
+    pub connection_closed: bool,
+    /// [`Error::Protocol`]: the reply was garbled (the connection is then
+    /// reopened). Off by default: a server that garbles once may again.
+    pub protocol: bool,
+    /// [`Error::PoolTimeout`]. Off by default: the pool was busy for its
+    /// whole wait already.
+    pub pool_timeout: bool,
+}
+
+impl Default for RetryOn {
+    fn default() -> Self {
+        RetryOn {
+            io: true,
+            timeout: true,
+            connection_closed: true,
+            protocol: false,
+            pool_timeout: false,
+        }
+    }
+}
+
+impl RetryOn {
+    /// True if `error` is one of the kinds to retry.
+    pub fn retries(&self, error: &Error) -> bool {
+        match error {
+            Error::Io(_) => self.io,
+            Error::Timeout(_) => self.timeout,
+            Error::ConnectionClosed => self.connection_closed,
+            Error::Protocol(_) => self.protocol,
+            Error::PoolTimeout(_) => self.pool_timeout,
+            Error::IllegalInput(_)
+            | Error::Client(_)
+            | Error::Server(_)
+            | Error::UnknownCommand(_)
+            | Error::Serde(_) => false,
+        }
+    }
+}
+
+/// How [`Retry`] retries.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RetryOptions {
+    /// Tries in all, the first included. Default 3; 1 (or 0) never retries.
+    pub attempts: u32,
+    /// The wait before the first retry; it doubles for each next one.
+    /// Default 10 ms.
+    pub delay: Duration,
+    /// The longest wait between tries. Default 1 second.
+    pub max_delay: Duration,
+    /// The share of each wait that is random, from 0.0 (none) to 1.0 (a wait
+    /// anywhere from zero to the full delay). Default 0.5: clients that failed
+    /// together do not all retry at the same instant.
+    pub jitter: f64,
+    /// Which errors to retry.
+    pub retry_on: RetryOn,
+    /// Also retry requests that change the value relative to itself (`incr`,
+    /// `decr`, `append`, `prepend`) and raw commands. Off by default: when a
+    /// call times out, the server may have applied it, and a retry would
+    /// apply it twice.
+    pub non_idempotent: bool,
+}
+
+impl Default for RetryOptions {
+    fn default() -> Self {
+        RetryOptions {
+            attempts: 3,
+            delay: Duration::from_millis(10),
+            max_delay: Duration::from_secs(1),
+            jitter: 0.5,
+            retry_on: RetryOn::default(),
+            non_idempotent: false,
+        }
+    }
+}
+
+impl RetryOptions {
+    /// Options with every default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`attempts`](Self::attempts).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// Sets [`delay`](Self::delay) and [`max_delay`](Self::max_delay).
+    pub fn delay(mut self, delay: Duration, max_delay: Duration) -> Self {
+        self.delay = delay;
+        self.max_delay = max_delay;
+        self
+    }
+
+    /// Sets [`jitter`](Self::jitter).
+    pub fn jitter(mut self, jitter: f64) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Sets [`retry_on`](Self::retry_on).
+    pub fn retry_on(mut self, retry_on: RetryOn) -> Self {
+        self.retry_on = retry_on;
+        self
+    }
+
+    /// Sets [`non_idempotent`](Self::non_idempotent).
+    pub fn non_idempotent(mut self, on: bool) -> Self {
+        self.non_idempotent = on;
+        self
+    }
+}
+
+/// A [`Backend`] that retries the calls of another after transient errors,
+/// waiting (on a [`Runtime`]) a growing, jittered delay between tries.
+///
+/// `call_many` retries only the requests of the batch that failed.
+///
+/// ```no_run
+/// # #[cfg(feature = "smol")]
+/// # async fn demo() -> memclient::Result<()> {
+/// use memclient::{Client, Config, Retry, RetryOptions};
+/// let client = Config::new("127.0.0.1:11211").connect(memclient::smol::Smol).await?;
+/// let connection = client.backend().clone();
+/// let client = Client::new(Retry::new(connection, memclient::smol::Smol, RetryOptions::default()));
+/// # Ok(())
+/// # }
+/// ```
+pub struct Retry<B> {
+    inner: B,
+    runtime: Arc<dyn Runtime>,
+    options: RetryOptions,
+    /// xorshift64* state for the jitter: tiny, and good enough to spread
+    /// retries apart.
+    random: AtomicU64,
+}
+
+impl<B> std::fmt::Debug for Retry<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retry")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Backend> Retry<B> {
+    /// Retries `inner` as `options` say, sleeping on `runtime`.
+    pub fn new(inner: B, runtime: impl Runtime, options: RetryOptions) -> Self {
+        Retry {
+            inner,
+            runtime: Arc::new(runtime),
+            options,
+            random: AtomicU64::new(seed()),
+        }
+    }
+}
+
+impl<B> Retry<B> {
+    /// The wrapped backend.
+    pub fn inner(&self) -> &B {
+        &self.inner
+    }
+
+    /// The retry options.
+    pub fn options(&self) -> &RetryOptions {
+        &self.options
+    }
+
+    fn should_retry(&self, request: &Request, error: &Error) -> bool {
+        self.options.retry_on.retries(error) && (self.options.non_idempotent || idempotent(request))
+    }
+
+    /// The wait before retry number `retry` (1 for the first).
+    fn delay(&self, retry: u32) -> Duration {
+        let doubled = self.options.delay.saturating_mul(
+            1u32.checked_shl(retry.saturating_sub(1))
+                .unwrap_or(u32::MAX),
+        );
+        let delay = doubled.min(self.options.max_delay);
+        let jitter = if self.options.jitter.is_finite() {
+            self.options.jitter.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        delay.mul_f64(1.0 - jitter * self.next_unit())
+    }
+
+    /// A random number in [0, 1).
+    fn next_unit(&self) -> f64 {
+        let step = |mut x: u64| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            x
+        };
+        let previous = self
+            .random
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| Some(step(x)))
+            .unwrap_or(1);
+        let x = step(previous).wrapping_mul(0x2545_f491_4f6c_dd1d);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+impl<B: Backend> Backend for Retry<B> {
+    async fn call(&self, request: Request) -> Result<crate::Response> {
+        let mut tries = 1;
+        loop {
+            let result = self.inner.call(request.clone()).await;
+            match result {
+                Err(error)
+                    if tries < self.options.attempts && self.should_retry(&request, &error) =>
+                {
+                    self.runtime.sleep(self.delay(tries)).await;
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<crate::Response>> {
+        let mut results = self.inner.call_many(requests.clone()).await;
+        for tries in 1..self.options.attempts {
+            let again: Vec<usize> = results
+                .iter()
+                .zip(&requests)
+                .enumerate()
+                .filter(|(_, (result, request))| {
+                    result
+                        .as_ref()
+                        .is_err_and(|error| self.should_retry(request, error))
+                })
+                .map(|(position, _)| position)
+                .collect();
+            if again.is_empty() {
+                break;
+            }
+            self.runtime.sleep(self.delay(tries)).await;
+            let batch = again.iter().map(|&p| requests[p].clone()).collect();
+            let replies = self.inner.call_many(batch).await;
+            for (position, reply) in again.into_iter().zip(replies) {
+                if let Some(slot) = results.get_mut(position) {
+                    *slot = reply;
+                }
+            }
+        }
+        results
+    }
+}
+
+/// True when sending the request twice leaves the same state as once.
+fn idempotent(request: &Request) -> bool {
+    match request {
+        Request::Arith { .. } | Request::Raw(_) => false,
+        Request::Store(store) => {
+            !matches!(store.command, StoreCommand::Append | StoreCommand::Prepend)
+        }
+        // Closing or stopping the server: an error is what is expected.
+        Request::Quit | Request::Shutdown { .. } => false,
+        _ => true,
+    }
+}
+
+/// A seed for the jitter: the clock, mixed with a per-process counter so that
+/// two backends made in the same instant differ. Never 0 (xorshift's fixpoint).
+fn seed() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|since| since.as_nanos() as u64)
+        .unwrap_or(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    (nanos ^ count.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use super::*;
+    use std::future::Future;
+
+    use crate::runtime::BoxFuture;
+    use crate::{ArithOp, Response, RetrieveCommand, Store};
+    use bytes::Bytes;
+
+    /// A backend that answers from a script and records what it was sent.
+    #[derive(Default)]
+    struct Scripted {
+        replies: Mutex<VecDeque<Result<Response>>>,
+        sent: Mutex<Vec<Request>>,
+    }
+
+    impl Scripted {
+        fn new(replies: impl IntoIterator<Item = Result<Response>>) -> Self {
+            Scripted {
+                replies: Mutex::new(replies.into_iter().collect()),
+                sent: Mutex::default(),
+            }
+        }
+
+        fn sent(&self) -> Vec<Request> {
+            self.sent.lock().unwrap().clone()
+        }
+    }
+
+    impl Backend for Scripted {
+        fn call(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
+            self.sent.lock().unwrap().push(request);
+            let reply = self
+                .replies
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or(Err(Error::Server("script ran out".into())));
+            async move { reply }
+        }
+    }
+
+    /// A runtime whose sleeps end at once, and are recorded.
+    #[derive(Clone, Default)]
+    struct Clock(Arc<Mutex<Vec<Duration>>>);
+
+    impl Runtime for Clock {
+        fn spawn(&self, _future: BoxFuture<'static, ()>) {}
+
+        fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+            self.0.lock().unwrap().push(duration);
+            Box::pin(async {})
+        }
+    }
+
+    fn get(key: &'static str) -> Request {
+        Request::Retrieve(crate::Retrieve {
+            command: RetrieveCommand::Get,
+            keys: vec![Bytes::from_static(key.as_bytes())],
+        })
+    }
+
+    fn io_error() -> Error {
+        Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+    }
+
+    fn make(script: Scripted, options: RetryOptions) -> (Retry<Scripted>, Clock) {
+        let clock = Clock::default();
+        (Retry::new(script, clock.clone(), options), clock)
+    }
+
+    #[test]
+    fn retries_transient_errors_until_success() {
+        let script = Scripted::new([
+            Err(io_error()),
+            Err(Error::Timeout(Duration::from_millis(5))),
+            Ok(Response::Values(vec![])),
+        ]);
+        let (retry, clock) = make(script, RetryOptions::default().jitter(0.0));
+        let result = smol::block_on(retry.call(get("a")));
+        assert_eq!(result.unwrap(), Response::Values(vec![]));
+        assert_eq!(retry.inner().sent().len(), 3);
+        // Exponential: 10 ms, then 20 ms.
+        assert_eq!(
+            *clock.0.lock().unwrap(),
+            vec![Duration::from_millis(10), Duration::from_millis(20)]
+        );
+    }
+
+    #[test]
+    fn gives_up_after_the_attempts() {
+        let script = Scripted::new([
+            Err(Error::ConnectionClosed),
+            Err(Error::ConnectionClosed),
+            Err(Error::ConnectionClosed),
+            Ok(Response::Stored),
+        ]);
+        let (retry, _) = make(script, RetryOptions::default());
+        let result = smol::block_on(retry.call(get("a")));
+        assert!(matches!(result, Err(Error::ConnectionClosed)));
+        assert_eq!(retry.inner().sent().len(), 3);
+    }
+
+    #[test]
+    fn never_retries_what_would_fail_again() {
+        for error in [
+            Error::IllegalInput("bad key".into()),
+            Error::Client("bad data chunk".into()),
+            Error::Server("out of memory".into()),
+            Error::UnknownCommand(String::new()),
+            Error::Protocol("garbled".into()),
+        ] {
+            let script = Scripted::new([Err(error.clone()), Ok(Response::Stored)]);
+            let (retry, clock) = make(script, RetryOptions::default());
+            assert!(smol::block_on(retry.call(get("a"))).is_err(), "{error}");
+            assert_eq!(retry.inner().sent().len(), 1, "{error}");
+            assert!(clock.0.lock().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn chosen_kinds_only() {
+        let on = RetryOn {
+            io: false,
+            protocol: true,
+            ..RetryOn::default()
+        };
+        let script = Scripted::new([Err(Error::Protocol("x".into())), Ok(Response::Stored)]);
+        let (retry, _) = make(script, RetryOptions::default().retry_on(on));
+        assert_eq!(
+            smol::block_on(retry.call(get("a"))).unwrap(),
+            Response::Stored
+        );
+        let script = Scripted::new([Err(io_error()), Ok(Response::Stored)]);
+        let (retry, _) = make(script, RetryOptions::default().retry_on(on));
+        assert!(smol::block_on(retry.call(get("a"))).is_err());
+    }
+
+    #[test]
+    fn non_idempotent_requests_only_when_allowed() {
+        let incr = Request::Arith {
+            op: ArithOp::Incr,
+            key: Bytes::from_static(b"n"),
+            delta: 1,
+            noreply: false,
+        };
+        let script = Scripted::new([Err(Error::Timeout(Duration::ZERO)), Ok(Response::Number(1))]);
+        let (retry, _) = make(script, RetryOptions::default());
+        assert!(smol::block_on(retry.call(incr.clone())).is_err());
+        let script = Scripted::new([Err(Error::Timeout(Duration::ZERO)), Ok(Response::Number(1))]);
+        let (retry, _) = make(script, RetryOptions::default().non_idempotent(true));
+        assert_eq!(
+            smol::block_on(retry.call(incr)).unwrap(),
+            Response::Number(1)
+        );
+        let append = Request::Store(Store {
+            command: StoreCommand::Append,
+            key: Bytes::from_static(b"k"),
+            flags: 0,
+            exptime: 0,
+            value: Bytes::from_static(b"x"),
+            noreply: false,
+        });
+        assert!(!idempotent(&append));
+    }
+
+    #[test]
+    fn batches_retry_only_their_failures() {
+        let script = Scripted::new([
+            Ok(Response::Stored),
+            Err(io_error()),
+            Ok(Response::Deleted),
+            // The retry batch: only the second request.
+            Ok(Response::NotFound),
+        ]);
+        let (retry, clock) = make(script, RetryOptions::default());
+        let replies = smol::block_on(retry.call_many(vec![get("a"), get("b"), get("c")]));
+        let replies: Vec<_> = replies.into_iter().map(Result::unwrap).collect();
+        assert_eq!(
+            replies,
+            vec![Response::Stored, Response::NotFound, Response::Deleted]
+        );
+        assert_eq!(retry.inner().sent()[3], get("b"));
+        assert_eq!(clock.0.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn jitter_stays_within_the_delay_and_varies() {
+        let (retry, _) = make(
+            Scripted::default(),
+            RetryOptions::default()
+                .jitter(1.0)
+                .delay(Duration::from_millis(100), Duration::from_millis(150)),
+        );
+        let delays: Vec<Duration> = (0..100).map(|_| retry.delay(1)).collect();
+        assert!(delays.iter().all(|d| *d <= Duration::from_millis(100)));
+        assert!(delays.iter().any(|d| *d != delays[0]));
+        // Capped by max_delay, whatever the retry number.
+        assert!(retry.delay(u32::MAX) <= Duration::from_millis(150));
+        let (plain, _) = retry_with_jitter(f64::NAN);
+        assert_eq!(plain.delay(2), Duration::from_millis(20));
+    }
+
+    fn retry_with_jitter(jitter: f64) -> (Retry<Scripted>, Clock) {
+        make(Scripted::default(), RetryOptions::default().jitter(jitter))
+    }
+}
