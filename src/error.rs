@@ -75,6 +75,22 @@ impl Error {
     }
 }
 
+impl PartialEq for Error {
+    /// Errors are equal when they are the same case with the same message
+    /// (I/O errors: the same kind and message).
+    fn eq(&self, other: &Error) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && match (self, other) {
+                (Error::Io(a), Error::Io(b)) => {
+                    a.kind() == b.kind() && a.to_string() == b.to_string()
+                }
+                _ => self.to_string() == other.to_string(),
+            }
+    }
+}
+
+impl Eq for Error {}
+
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Self {
         Error::Io(Arc::new(err))

@@ -1,4 +1,4 @@
-//! memclient: a fast memcached client that any async runtime can use.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -8,6 +8,7 @@ pub mod cluster;
 mod config;
 mod connection;
 mod error;
+mod meta;
 mod pool;
 pub mod proto;
 mod request;
@@ -25,6 +26,7 @@ pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStat
 pub use config::Config;
 pub use connection::{Connect, Connection, ConnectionOptions, Driver};
 pub use error::{Error, Result};
+pub use meta::{MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus};
 pub use pool::{Pool, PoolOptions};
 pub use request::{
     ArithOp, LruCrawler, RawCommand, RawReply, Request, Retrieve, RetrieveCommand, Store,

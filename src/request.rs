@@ -8,6 +8,8 @@
 
 use bytes::Bytes;
 
+use crate::meta::MetaRequest;
+
 /// One memcached command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -97,6 +99,13 @@ pub enum Request {
     /// A command line passed through as is, for what the typed requests don't
     /// cover. The caller says how the reply is framed.
     Raw(RawCommand),
+    /// One meta command (`mg`, `ms`, `md`, `ma`, `mn`, `me`).
+    Meta(MetaRequest),
+    /// Meta commands pipelined in quiet mode: each is sent with `q` and an
+    /// opaque token `O<index>`, then one `mn`. The reply is one entry per
+    /// request, `None` where quiet mode suppressed the line (a miss of `mg`,
+    /// a success of `ms`/`md`/`ma`).
+    MetaBatch(Vec<MetaRequest>),
 }
 
 /// The retrieval commands.
@@ -249,6 +258,8 @@ impl Request {
             | Request::CacheMemlimit { noreply, .. } => !noreply,
             Request::Quit => false,
             Request::Raw(raw) => raw.reply != RawReply::None,
+            // Quiet meta commands are followed by `mn`, so a reply always comes.
+            Request::Meta(_) | Request::MetaBatch(_) => true,
             Request::Retrieve(_)
             | Request::Stats { .. }
             | Request::Version

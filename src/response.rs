@@ -5,6 +5,8 @@
 
 use bytes::Bytes;
 
+use crate::meta::MetaResponse;
+
 /// One successful reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -36,6 +38,12 @@ pub enum Response {
     Line(Bytes),
     /// Nothing: the request asked for no reply.
     NoReply,
+    /// The reply to one meta command.
+    Meta(MetaResponse),
+    /// The replies to a [`Request::MetaBatch`](crate::Request::MetaBatch), one
+    /// per request in order: `None` where quiet mode suppressed the line, or
+    /// the error the server sent for that request.
+    MetaBatch(Vec<Option<crate::Result<MetaResponse>>>),
 }
 
 /// One item of a retrieval reply.
@@ -68,6 +76,8 @@ impl Response {
             Response::Version(_) => "VERSION",
             Response::Line(_) => "a line",
             Response::NoReply => "no reply",
+            Response::Meta(_) => "a meta reply",
+            Response::MetaBatch(_) => "meta replies",
         }
     }
 }

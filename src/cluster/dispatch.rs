@@ -316,6 +316,8 @@ impl<B: Backend> Cluster<B> {
             | Request::SlabsReassign { .. }
             | Request::LruCrawler(LruCrawler::Metadump(_))
             | Request::Raw(_)
+            | Request::Meta(_)
+            | Request::MetaBatch(_)
             | Request::Shutdown { .. } => Err(Error::IllegalInput(
                 "this command has one answer per server (or would stop them all): \
                  send it with Cluster::call_all"

@@ -79,6 +79,8 @@ enum Expect {
     Line,
     /// Lines up to `END`.
     Lines(LinesKind),
+    /// A request this codec cannot encode (meta commands, for now).
+    Unsupported,
 }
 
 /// Which multi-line reply: they differ in what they accept besides lines.
@@ -124,6 +126,7 @@ impl Expect {
             // connection's driver sees and reports.
             Request::Shutdown { .. } => Expect::Admin,
             Request::Quit => Expect::Nothing,
+            Request::Meta(_) | Request::MetaBatch(_) => Expect::Unsupported,
         }
     }
 }
@@ -174,6 +177,9 @@ impl ResponseDecoder {
             Expect::Nothing => Ok(Some(Ok(Response::NoReply))),
             Expect::Values { cas } => self.values(request.keys(), cas, buf),
             Expect::Lines(kind) => self.lines(kind, buf),
+            Expect::Unsupported => Err(Error::Protocol(
+                "meta commands are not supported by this codec yet".into(),
+            )),
             single => self.single_line(single, buf),
         };
         if !matches!(outcome, Ok(None)) {

@@ -103,6 +103,9 @@ pub fn encode_request(request: &Request, out: &mut BytesMut) {
                 out.put_slice(b"\r\n");
             }
         }
+        // Not encoded yet: the decoder answers it with a protocol error, so a
+        // caller fails cleanly instead of waiting.
+        Request::Meta(_) | Request::MetaBatch(_) => {}
     }
 }
 
