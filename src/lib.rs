@@ -1,4 +1,4 @@
-//! memclient: a fast memcached client that any async runtime can use.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use super::{unexpected, Client, Ttl};
+use super::{key, unexpected, Client, Ttl};
 use crate::serde::Serde;
 use crate::{Backend, Request, Response, Result, Retrieve, RetrieveCommand, Value};
 
@@ -95,9 +95,11 @@ impl<B: Backend, S: Serde> Client<B, S> {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<Vec<Bytes>> {
-        keys.into_iter()
-            .map(|key| self.wire_key(key.as_ref()))
-            .collect()
+        key::wire_keys(
+            &self.options.key_prefix,
+            keys,
+            self.options.allow_unicode_keys,
+        )
     }
 
     /// Runs a read, turning its errors into misses when the client ignores errors.

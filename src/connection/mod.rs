@@ -250,15 +250,14 @@ where
 
     /// Queues requests on a live socket; reconnects once if the socket died
     /// before the driver took them (they were never written, so that is safe).
-    async fn submit(&self, mut pending: Vec<Pending>) -> Result<()> {
-        for _ in 0..2 {
-            let shared = self.shared().await?;
-            match shared.submit(pending) {
-                Ok(()) => return Ok(()),
-                Err(back) => pending = back,
-            }
-        }
-        Err(Error::ConnectionClosed)
+    async fn submit(&self, pending: impl IntoIterator<Item = Pending> + Send) -> Result<()> {
+        let shared = self.shared().await?;
+        let back = match shared.submit(pending) {
+            Ok(()) => return Ok(()),
+            Err(back) => back,
+        };
+        let shared = self.shared().await?;
+        shared.submit(back).map_err(|_| Error::ConnectionClosed)
     }
 
     /// Waits for one reply, within the call timeout.
@@ -279,7 +278,8 @@ where
 {
     async fn call(&self, request: Request) -> Result<Response> {
         let (reply, receiver) = oneshot::channel();
-        self.submit(vec![Pending { request, reply }]).await?;
+        self.submit(std::iter::once(Pending { request, reply }))
+            .await?;
         self.reply(receiver).await
     }
 

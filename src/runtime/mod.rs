@@ -86,3 +86,32 @@ pub(crate) fn apply_socket_options<S: std::os::fd::AsFd>(
     }
     Ok(())
 }
+
+#[cfg(all(test, any(feature = "smol", feature = "async-std", feature = "tokio")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_options_reach_the_socket() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let options = SocketOptions {
+            nodelay: true,
+            keepalive: Some(Duration::from_secs(42)),
+        };
+        apply_socket_options(&stream, &options).unwrap();
+        let socket = socket2::SockRef::from(&stream);
+        assert!(socket.nodelay().unwrap());
+        assert!(socket.keepalive().unwrap());
+        assert_eq!(socket.keepalive_time().unwrap(), Duration::from_secs(42));
+        apply_socket_options(
+            &stream,
+            &SocketOptions {
+                nodelay: false,
+                keepalive: None,
+            },
+        )
+        .unwrap();
+        assert!(!socket.nodelay().unwrap());
+    }
+}
