@@ -251,6 +251,9 @@ fn parse_line(line: &Bytes, max_value_len: usize) -> Result<(MetaResponse, Optio
         // A code, a space and nothing.
         return Err(bad());
     }
+    if status == MetaStatus::Debug {
+        return debug(&rest).map(|reply| (reply, None)).ok_or_else(bad);
+    }
     let mut tokens = split(&rest).ok_or_else(bad)?.into_iter();
     let mut reply = self::status(status);
     let mut len = None;
@@ -263,15 +266,6 @@ fn parse_line(line: &Bytes, max_value_len: usize) -> Result<(MetaResponse, Optio
                 Ok(size) if size <= max_value_len && size <= usize::MAX - 2 => Some(size),
                 _ => return Err(Error::protocol("VA longer than the limit", line)),
             };
-        }
-        MetaStatus::Debug => {
-            let key = tokens.next().ok_or_else(bad)?;
-            reply.flags.push(MetaFlag::with(b'k', key));
-            for pair in tokens {
-                let eq = memchr::memchr(b'=', &pair).ok_or_else(bad)?;
-                reply.debug.push((pair.slice(..eq), pair.slice(eq + 1..)));
-            }
-            return Ok((reply, None));
         }
         _ => {}
     }
@@ -286,6 +280,32 @@ fn parse_line(line: &Bytes, max_value_len: usize) -> Result<(MetaResponse, Optio
         });
     }
     Ok((reply, len))
+}
+
+/// `<key> <k>=<v>*` of an `ME` reply, read from the right: memcached 1.6.18
+/// echoes a binary key raw (spaces and all) rather than in base64, so the
+/// pairs are the trailing tokens with a `=`, and the key is what is left.
+fn debug(rest: &Bytes) -> Option<MetaResponse> {
+    let mut reply = status(MetaStatus::Debug);
+    let mut end = rest.len();
+    while let Some(space) = memchr::memrchr(b' ', &rest[..end]) {
+        let pair = rest.slice(space + 1..end);
+        let Some(eq) = memchr::memchr(b'=', &pair) else {
+            break;
+        };
+        if eq == 0 {
+            return None;
+        }
+        reply.debug.push((pair.slice(..eq), pair.slice(eq + 1..)));
+        end = space;
+    }
+    // memcached always prints the pairs; a key alone is no dump.
+    if end == 0 || reply.debug.is_empty() {
+        return None;
+    }
+    reply.debug.reverse();
+    reply.flags.push(MetaFlag::with(b'k', rest.slice(..end)));
+    Some(reply)
 }
 
 /// The space-separated tokens of `rest`, each a slice of it; `None` if one
@@ -335,7 +355,13 @@ fn finish(item: Item, request: &MetaRequest) -> Result<Item> {
             String::from_utf8_lossy(super::meta_encode::code(request.command))
         )));
     }
-    if request.has_flag(b'b') {
+    if request.has_flag(b'b') && status == MetaStatus::Debug {
+        // The key of `ME` is base64 or raw depending on the server's
+        // version: the request's own key is the one it names.
+        for flag in reply.flags.iter_mut().filter(|f| f.flag == b'k') {
+            flag.token = Some(request.key.clone());
+        }
+    } else if request.has_flag(b'b') {
         for flag in &mut reply.flags {
             if flag.flag == b'k' {
                 if let Some(token) = &flag.token {

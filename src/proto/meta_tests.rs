@@ -213,6 +213,14 @@ fn decodes_base64_keys_back() {
         panic!("not a dump")
     };
     assert_eq!(dump.token(b'k').map(|k| &k[..]), Some(&b"\xff"[..]));
+    // memcached 1.6.18 echoes a binary key raw: read from the right.
+    let debug = Request::Meta(meta(MetaCommand::Debug, b"a b", "b"));
+    let Out::Reply(Response::Meta(dump)) = decode_one(debug, b"ME a b exp=-1 la=0\r\n") else {
+        panic!("not a dump")
+    };
+    assert_eq!(dump.token(b'k').map(|k| &k[..]), Some(&b"a b"[..]));
+    assert_eq!(dump.debug.len(), 2);
+    assert_eq!(&dump.debug[0].0[..], b"exp");
     // Without `b`, the key is left alone.
     let plain = Request::Meta(mg("Zm9v", "k"));
     assert_eq!(

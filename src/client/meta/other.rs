@@ -25,12 +25,21 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// `me`: the item's internal metadata as memcached prints it (`exp`,
-    /// `la`, `cas`, `fetch`, `cls`, `size`, ...), or `None` on a miss.
+    /// `la`, `cas`, `fetch`, `cls`, `size`, ...), or `None` on a miss. A
+    /// binary key holding `\r` or `\n` is refused before any I/O: memcached
+    /// 1.6.18 echoes binary keys raw in its reply.
     pub async fn meta_debug(
         &self,
         key: impl AsRef<[u8]>,
     ) -> Result<Option<HashMap<String, String>>> {
         let (wire, binary) = self.meta_key(key.as_ref())?;
+        if binary && wire.iter().any(|&b| b == b'\r' || b == b'\n') {
+            // memcached 1.6.18 prints a binary key raw in `ME`: a line end in
+            // it would split the reply line and break the stream.
+            return Err(Error::IllegalInput(
+                "meta_debug cannot ask about a key with \\r or \\n: memcached echoes it raw".into(),
+            ));
+        }
         let request = MetaRequest {
             command: MetaCommand::Debug,
             key: wire,

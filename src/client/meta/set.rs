@@ -157,7 +157,9 @@ impl<B, S, T> Meta<'_, B, S, T, SetKind> {
         self.on(b'I')
     }
 
-    /// In append or prepend mode, create the item on a miss with this ttl (`N`).
+    /// In append or prepend mode, create the item on a miss with this ttl
+    /// (`N`). Needs a memcached newer than 1.6.18, which takes the flag but
+    /// answers `NS` on a miss all the same.
     pub fn vivify(self, ttl: impl Into<Ttl>) -> Self {
         self.ttl_flag(b'N', ttl)
     }
