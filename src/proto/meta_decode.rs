@@ -257,17 +257,14 @@ fn parse_line(line: &Bytes, max_value_len: usize) -> Result<(MetaResponse, Optio
     let mut tokens = split(&rest).ok_or_else(bad)?.into_iter();
     let mut reply = self::status(status);
     let mut len = None;
-    match status {
-        MetaStatus::Value => {
-            let size = tokens.next().ok_or_else(bad)?;
-            let size = parse_u64(&size).ok_or_else(bad)?;
-            len = match usize::try_from(size) {
-                // `len + 2` (with the trailer) must not overflow either.
-                Ok(size) if size <= max_value_len && size <= usize::MAX - 2 => Some(size),
-                _ => return Err(Error::protocol("VA longer than the limit", line)),
-            };
-        }
-        _ => {}
+    if status == MetaStatus::Value {
+        let size = tokens.next().ok_or_else(bad)?;
+        let size = parse_u64(&size).ok_or_else(bad)?;
+        len = match usize::try_from(size) {
+            // `len + 2` (with the trailer) must not overflow either.
+            Ok(size) if size <= max_value_len && size <= usize::MAX - 2 => Some(size),
+            _ => return Err(Error::protocol("VA longer than the limit", line)),
+        };
     }
     for token in tokens {
         let Some(&flag) = token.first().filter(|f| f.is_ascii_alphabetic()) else {
