@@ -56,10 +56,15 @@ fn main() {
     let keys: Vec<String> = (0..300).map(|i| format!("example:{i}")).collect();
 
     smol::block_on(async {
-        let failed = client
+        let not_stored = client
             .set_many(keys.iter().map(|key| (key.as_str(), key.as_str())))
-            .await;
-        println!("stored {} keys ({failed:?} not stored)", keys.len());
+            .await
+            .expect("every server is up");
+        println!(
+            "stored {} of {} keys",
+            keys.len() - not_stored.len(),
+            keys.len()
+        );
         report(&client, &keys, "all servers up").await;
 
         if owned.is_empty() {
@@ -145,7 +150,18 @@ async fn report(client: &ExampleClient, keys: &[String], when: &str) {
 
 fn print_status(cluster: &Cluster<memclient::Connection<memclient::smol::Stream>>) {
     for (node, status) in cluster.status() {
-        println!("  {node}: {status:?}");
+        let status = match status {
+            NodeStatus::Healthy => "healthy".to_string(),
+            NodeStatus::Failing { failures } => format!("failing ({failures} failed attempts)"),
+            NodeStatus::Dead { until } => format!(
+                "dead, probed again in {:.1}s",
+                until
+                    .saturating_duration_since(std::time::Instant::now())
+                    .as_secs_f64()
+            ),
+            other => format!("{other:?}"),
+        };
+        println!("  {node}: {status}");
     }
 }
 

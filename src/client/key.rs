@@ -13,6 +13,47 @@ use crate::{Error, Result};
 /// unless `allow_unicode` is set, and then only as valid UTF-8 without
 /// whitespace or control characters.
 pub(crate) fn wire_key(prefix: &[u8], key: &[u8], allow_unicode: bool) -> Result<Bytes> {
+    check_key(prefix, key, allow_unicode)?;
+    let mut wire = BytesMut::with_capacity(prefix.len() + key.len());
+    wire.put_slice(prefix);
+    wire.put_slice(key);
+    Ok(wire.freeze())
+}
+
+/// [`wire_key`] for many keys at once: every key is checked first, then all
+/// are written into one buffer and handed out as slices of it, so a 100-key
+/// `get_many` allocates once for its keys rather than a hundred times.
+pub(crate) fn wire_keys<K: AsRef<[u8]>>(
+    prefix: &[u8],
+    keys: impl IntoIterator<Item = K>,
+    allow_unicode: bool,
+) -> Result<Vec<Bytes>> {
+    let keys: Vec<K> = keys.into_iter().collect();
+    let mut total = 0;
+    for key in &keys {
+        check_key(prefix, key.as_ref(), allow_unicode)?;
+        total += prefix.len() + key.as_ref().len();
+    }
+    let mut buffer = BytesMut::with_capacity(total);
+    for key in &keys {
+        buffer.put_slice(prefix);
+        buffer.put_slice(key.as_ref());
+    }
+    let buffer = buffer.freeze();
+    let mut start = 0;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            let end = start + prefix.len() + key.as_ref().len();
+            let wire = buffer.slice(start..end);
+            start = end;
+            wire
+        })
+        .collect())
+}
+
+/// Checks one key against every rule, with the prefix counted in its length.
+fn check_key(prefix: &[u8], key: &[u8], allow_unicode: bool) -> Result<()> {
     if key.is_empty() {
         return Err(Error::IllegalInput("empty key".into()));
     }
@@ -23,11 +64,7 @@ pub(crate) fn wire_key(prefix: &[u8], key: &[u8], allow_unicode: bool) -> Result
             crate::error::quote(key, 32)
         )));
     }
-    check_bytes(key, allow_unicode)?;
-    let mut wire = BytesMut::with_capacity(len);
-    wire.put_slice(prefix);
-    wire.put_slice(key);
-    Ok(wire.freeze())
+    check_bytes(key, allow_unicode)
 }
 
 /// Builds the key of a meta command with the `b` flag: the prefix and the
@@ -149,6 +186,18 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(binary_key(b"p", b"").is_err());
+    }
+
+    #[test]
+    fn many_keys_share_one_buffer_and_are_all_checked() {
+        let keys = wire_keys(b"p:", ["a", "bb", "ccc"], false).unwrap();
+        assert_eq!(keys, [&b"p:a"[..], b"p:bb", b"p:ccc"]);
+        let base = keys[0].as_ptr() as usize;
+        assert_eq!(keys[1].as_ptr() as usize, base + 3, "slices of one buffer");
+        assert!(wire_keys(b"", ["ok", "not ok"], false).is_err());
+        assert!(wire_keys(b"", Vec::<&str>::new(), false)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use super::{unexpected, Client, MultiGet, Ttl};
+use super::{key, unexpected, Client, MultiGet, Ttl};
 use crate::serde::Serde;
 use crate::{Backend, Request, Response, Result, Retrieve, RetrieveCommand, Value};
 
@@ -108,9 +108,19 @@ impl<B: Backend, S: Serde> Client<B, S> {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<Vec<(Bytes, bool)>> {
-        keys.into_iter()
-            .map(|key| self.read_key(key.as_ref()))
-            .collect()
+        if self.options.binary_keys {
+            return keys
+                .into_iter()
+                .map(|key| self.read_key(key.as_ref()))
+                .collect();
+        }
+        // The common case: every key classic, all in one buffer.
+        let keys = key::wire_keys(
+            &self.options.key_prefix,
+            keys,
+            self.options.allow_unicode_keys,
+        )?;
+        Ok(keys.into_iter().map(|key| (key, false)).collect())
     }
 
     /// `get` or `gets` of `keys`: a classic line, or a meta batch when a

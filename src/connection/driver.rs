@@ -23,10 +23,14 @@ use crate::{Error, Response, Result};
 /// Stop taking new requests while this much is still unwritten, so a server that
 /// stops reading cannot make the client buffer without bound.
 const WRITE_HIGH_WATER: usize = 1 << 20;
-/// The most read in one call; also the most zeroed before a read.
-const READ_CHUNK: usize = 64 * 1024;
-/// Reserve a fresh chunk when less than this is free in the read buffer.
-const READ_MIN_FREE: usize = 4 * 1024;
+/// Capacity reserved at a time for the read buffer, to amortise allocations.
+const READ_RESERVE: usize = 64 * 1024;
+/// The smallest and largest read. A read must hand the socket initialised
+/// memory (`futures_io` takes `&mut [u8]`), and zeroing costs as much as the
+/// bytes zeroed: the read size adapts to what arrives, so a 100-byte reply
+/// does not pay for zeroing 64 KiB, and a 512 KiB value is read in big chunks.
+const MIN_READ: usize = 4 * 1024;
+const MAX_READ: usize = 256 * 1024;
 /// Rounds of work before the driver yields to other tasks of its executor.
 const BUDGET: usize = 32;
 
@@ -47,6 +51,8 @@ pub struct Driver<T> {
     write_buf: BytesMut,
     needs_flush: bool,
     read_buf: BytesMut,
+    /// How much the next read may bring (see `MIN_READ`).
+    read_size: usize,
     /// Written requests that wait for a reply, oldest first.
     in_flight: VecDeque<Pending>,
     /// `noreply` requests in the write buffer: done once it is flushed.
@@ -69,6 +75,7 @@ impl<T> Driver<T> {
             write_buf: BytesMut::with_capacity(16 * 1024),
             needs_flush: false,
             read_buf: BytesMut::new(),
+            read_size: MIN_READ,
             in_flight: VecDeque::new(),
             unflushed_noreply: Vec::new(),
             decoder,
@@ -157,11 +164,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
 
     /// Reads what the socket has. Returns `Ok(None)` at end of stream.
     fn read(&mut self, cx: &mut Context<'_>) -> Result<Option<bool>> {
-        if self.read_buf.capacity() - self.read_buf.len() < READ_MIN_FREE {
-            self.read_buf.reserve(READ_CHUNK);
+        let room = self.read_size;
+        if self.read_buf.capacity() - self.read_buf.len() < room {
+            self.read_buf.reserve(room.max(READ_RESERVE));
         }
         let start = self.read_buf.len();
-        let room = (self.read_buf.capacity() - start).min(READ_CHUNK);
         self.read_buf.resize(start + room, 0);
         let result = Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]);
         let read = match &result {
@@ -171,7 +178,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         self.read_buf.truncate(start + read);
         match result {
             Poll::Ready(Ok(0)) => Ok(None),
-            Poll::Ready(Ok(_)) => Ok(Some(true)),
+            Poll::Ready(Ok(read)) => {
+                // A full read suggests more is waiting; a small one, that
+                // replies are small.
+                if read == room {
+                    self.read_size = (room * 2).min(MAX_READ);
+                } else if read < room / 4 {
+                    self.read_size = (room / 2).max(MIN_READ);
+                }
+                Ok(Some(true))
+            }
             Poll::Ready(Err(err)) => Err(err.into()),
             Poll::Pending => Ok(Some(false)),
         }

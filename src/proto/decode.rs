@@ -38,6 +38,10 @@ pub struct ResponseDecoder {
     scanned: usize,
     /// The `VALUE` header parsed whose data block has not fully arrived.
     pending: Option<PendingValue>,
+    /// The key of `pending`, sliced from its header line: slicing the read
+    /// buffer costs a reference count, where cloning the request's key would
+    /// allocate.
+    pending_key: Bytes,
     /// Index of the first request key a next `VALUE` may name.
     next_key: usize,
     /// The values of the retrieval reply in progress.
@@ -157,6 +161,7 @@ impl ResponseDecoder {
             max_value_len,
             scanned: 0,
             pending: None,
+            pending_key: Bytes::new(),
             next_key: 0,
             values: Vec::new(),
             lines: Vec::new(),
@@ -197,6 +202,7 @@ impl ResponseDecoder {
     fn reset(&mut self) {
         self.scanned = 0;
         self.pending = None;
+        self.pending_key = Bytes::new();
         self.next_key = 0;
         self.values.clear();
         self.lines.clear();
@@ -299,7 +305,7 @@ impl ResponseDecoder {
                     self.values.reserve(keys.len());
                 }
                 self.values.push(Value {
-                    key: keys[pending.key].clone(),
+                    key: std::mem::take(&mut self.pending_key),
                     flags: pending.flags,
                     cas: pending.cas,
                     data,
@@ -319,9 +325,11 @@ impl ResponseDecoder {
             }
             if let Some(header) = text_of.strip_prefix(b"VALUE ") {
                 let pending = self.value_header(header, keys, cas)?;
+                let key_len = keys[pending.key].len();
                 self.next_key = pending.key + 1;
                 self.pending = Some(pending);
-                buf.advance(line.total);
+                let header_line = buf.split_to(line.total).freeze();
+                self.pending_key = header_line.slice(b"VALUE ".len()..b"VALUE ".len() + key_len);
                 continue;
             }
             if let Some(error) = error_line(text_of) {
@@ -1129,6 +1137,8 @@ pub(super) mod tests {
             let data = value.data.as_ptr() as usize;
             assert!(range.contains(&data), "data copied out of the buffer");
             assert!(range.contains(&(data + value.data.len() - 1)));
+            let key = value.key.as_ptr() as usize;
+            assert!(range.contains(&key), "key copied out of the buffer");
         }
     }
 

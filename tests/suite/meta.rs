@@ -2,7 +2,7 @@
 //! run on each runtime adapter (see the `rt` module of the including test).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,8 +15,15 @@ use memclient::{
 use crate::rt::{self, TestClient};
 use crate::support::{unique_prefix, Memcached};
 
+/// A server of this suite's own: its many items must not crowd the shared
+/// server's slab class that other suites dump (`stats cachedump 1 10`).
+fn server() -> &'static Memcached {
+    static SERVER: OnceLock<Memcached> = OnceLock::new();
+    SERVER.get_or_init(Memcached::start)
+}
+
 fn connect(config: impl FnOnce(Config) -> Config) -> TestClient {
-    let config = config(Config::new(&Memcached::shared().address));
+    let config = config(Config::new(&server().address));
     rt::block_on(rt::connect(config)).expect("connect")
 }
 
