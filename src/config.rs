@@ -5,7 +5,9 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::runtime::{Address, Transport};
-use crate::{Client, ClientOptions, Connection, ConnectionOptions, Pool, PoolOptions, Result};
+use crate::{
+    Client, ClientOptions, Connection, ConnectionOptions, MultiGet, Pool, PoolOptions, Result,
+};
 
 /// The address and options of a client, connected on a runtime of your choice.
 ///
@@ -93,6 +95,19 @@ impl Config {
         self
     }
 
+    /// Keys of any bytes, sent base64-encoded through the meta commands; see
+    /// [`ClientOptions::binary_keys`].
+    pub fn binary_keys(mut self, on: bool) -> Self {
+        self.client.binary_keys = on;
+        self
+    }
+
+    /// How `get_many` and `gets_many` are sent; see [`ClientOptions::multi_get`].
+    pub fn multi_get(mut self, how: MultiGet) -> Self {
+        self.client.multi_get = how;
+        self
+    }
+
     /// The connection options as set so far.
     pub fn connection_options(&self) -> &ConnectionOptions {
         &self.connection
@@ -107,8 +122,11 @@ impl Config {
     /// an invalid key prefix, or a server that cannot be reached in time.
     pub async fn connect<R: Transport>(self, runtime: R) -> Result<Client<Connection<R::Stream>>> {
         let address: Address = self.address.parse()?;
-        let connection = Connection::connect(&address, runtime, self.connection).await?;
-        Client::with_options(connection, crate::serde::PyFlags, self.client)
+        let connection = Connection::connect(&address, runtime.clone(), self.connection).await?;
+        Ok(
+            Client::with_options(connection, crate::serde::PyFlags, self.client)?
+                .with_runtime(runtime),
+        )
     }
 
     /// A client over a [`Pool`] of connections to the server. No socket is
@@ -119,7 +137,7 @@ impl Config {
         pool: PoolOptions,
     ) -> Result<Client<Pool<R::Stream>>> {
         let address: Address = self.address.parse()?;
-        let pool = Pool::connect_to(&address, runtime, self.connection, pool);
-        Client::with_options(pool, crate::serde::PyFlags, self.client)
+        let pool = Pool::connect_to(&address, runtime.clone(), self.connection, pool);
+        Ok(Client::with_options(pool, crate::serde::PyFlags, self.client)?.with_runtime(runtime))
     }
 }

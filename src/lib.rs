@@ -19,8 +19,9 @@ pub mod serde;
 
 pub use backend::Backend;
 pub use client::{
-    Call, CasOutcome, Client, ClientOptions, DeleteMany, FlushKind, PlainKind, SetMany, StatValue,
-    StorageKind, Ttl,
+    ArithKind, Call, CasOutcome, Client, ClientOptions, DeleteKind, DeleteMany, FlushKind, GetKind,
+    GetOrCompute, Meta, MetaCounter, MetaItem, MetaOutcome, MetaWrite, MultiGet, PlainKind,
+    SetKind, SetMany, SetMode, StatValue, StorageKind, Ttl,
 };
 pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStatus};
 pub use config::Config;

@@ -283,7 +283,8 @@ impl Request {
         matches!(self, Request::LruCrawler(LruCrawler::Metadump(_)))
     }
 
-    /// The keys this request names, in order (empty for admin commands).
+    /// The keys this request names, in order (empty for admin commands, `mn`
+    /// and meta batches).
     pub fn keys(&self) -> &[Bytes] {
         match self {
             Request::Retrieve(r) => &r.keys,
@@ -291,6 +292,11 @@ impl Request {
             Request::Delete { key, .. }
             | Request::Arith { key, .. }
             | Request::Touch { key, .. } => std::slice::from_ref(key),
+            // The raw key: a binary key is routed on its bytes, not on the
+            // base64 form the codec sends.
+            Request::Meta(meta) if meta.command != crate::MetaCommand::Noop => {
+                std::slice::from_ref(&meta.key)
+            }
             _ => &[],
         }
     }

@@ -281,6 +281,24 @@ fn idempotent(request: &Request) -> bool {
         }
         // Closing or stopping the server: an error is what is expected.
         Request::Quit | Request::Shutdown { .. } => false,
+        Request::Meta(meta) => meta_idempotent(meta),
+        Request::MetaBatch(batch) => batch.iter().all(meta_idempotent),
+        _ => true,
+    }
+}
+
+/// The same for a meta command: `ma`, and `ms` in append or prepend mode,
+/// change the item again each time.
+fn meta_idempotent(meta: &crate::MetaRequest) -> bool {
+    let mode = meta
+        .flags
+        .iter()
+        .find(|flag| flag.flag == b'M')
+        .and_then(|flag| flag.token.as_ref())
+        .and_then(|token| token.first().copied());
+    match meta.command {
+        crate::MetaCommand::Arithmetic => false,
+        crate::MetaCommand::Set => !matches!(mode, Some(b'A' | b'a' | b'P' | b'p')),
         _ => true,
     }
 }

@@ -49,3 +49,6 @@ mod transports;
 
 #[path = "suite/pool.rs"]
 mod pool;
+
+#[path = "suite/meta.rs"]
+mod meta;

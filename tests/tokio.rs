@@ -62,3 +62,6 @@ mod transports;
 
 #[path = "suite/pool.rs"]
 mod pool;
+
+#[path = "suite/meta.rs"]
+mod meta;

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use super::{Client, Ttl};
 use crate::runtime::BoxFuture;
 use crate::serde::Serde;
-use crate::{Backend, Request, Response, Result};
+use crate::{Backend, MetaCommand, MetaFlag, MetaRequest, Request, Response, Result};
 
 /// A request with options, sent when awaited.
 ///
@@ -70,16 +70,20 @@ impl<B, S, T> Call<'_, B, S, T, StorageKind> {
     /// When the item expires. The default is never.
     pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
         let exptime = ttl.into().to_exptime(SystemTime::now());
-        if let Ok(Request::Store(store)) = &mut self.request {
-            store.exptime = exptime;
+        match &mut self.request {
+            Ok(Request::Store(store)) => store.exptime = exptime,
+            Ok(Request::Meta(meta)) => set_flag(meta, b'T', exptime.to_string()),
+            _ => {}
         }
         self
     }
 
     /// Store these flags instead of the ones the serde chose.
     pub fn flags(mut self, flags: u32) -> Self {
-        if let Ok(Request::Store(store)) = &mut self.request {
-            store.flags = flags;
+        match &mut self.request {
+            Ok(Request::Store(store)) => store.flags = flags,
+            Ok(Request::Meta(meta)) => set_flag(meta, b'F', flags.to_string()),
+            _ => {}
         }
         self
     }
@@ -123,6 +127,22 @@ pub(crate) fn set_noreply(request: &mut Request, on: bool) {
         | Request::FlushAll { noreply, .. }
         | Request::Verbosity { noreply, .. }
         | Request::CacheMemlimit { noreply, .. } => *noreply = on,
+        // A classic write sent as a meta command (binary key): quiet mode.
+        Request::Meta(meta) if meta.command != MetaCommand::Get => {
+            meta.flags.retain(|flag| flag.flag != b'q');
+            if on {
+                meta.flags.push(MetaFlag::bare(b'q'));
+            }
+        }
         _ => {}
+    }
+}
+
+/// Sets a meta flag's token, replacing the flag of that letter.
+fn set_flag(meta: &mut MetaRequest, flag: u8, token: String) {
+    let flag = MetaFlag::with(flag, token);
+    match meta.flags.iter_mut().find(|f| f.flag == flag.flag) {
+        Some(slot) => *slot = flag,
+        None => meta.flags.push(flag),
     }
 }

@@ -67,6 +67,28 @@ fn check_key(prefix: &[u8], key: &[u8], allow_unicode: bool) -> Result<()> {
     check_bytes(key, allow_unicode)
 }
 
+/// Builds the key of a meta command with the `b` flag: the prefix and the
+/// raw key, any bytes, sent base64-encoded. The limit applies to the encoded
+/// form, which is what memcached sees.
+pub(crate) fn binary_key(prefix: &[u8], key: &[u8]) -> Result<Bytes> {
+    if key.is_empty() {
+        return Err(Error::IllegalInput("empty key".into()));
+    }
+    let len = prefix.len() + key.len();
+    let encoded = crate::proto::base64_len(len);
+    if encoded > MAX_KEY_LEN {
+        return Err(Error::IllegalInput(format!(
+            "binary key of {len} bytes (with its prefix) is {encoded} bytes in base64, \
+             longer than {MAX_KEY_LEN}: {}",
+            crate::error::quote(key, 32)
+        )));
+    }
+    let mut wire = BytesMut::with_capacity(len);
+    wire.put_slice(prefix);
+    wire.put_slice(key);
+    Ok(wire.freeze())
+}
+
 /// Checks the prefix itself once, when the client is built.
 pub(crate) fn check_prefix(prefix: &[u8], allow_unicode: bool) -> Result<()> {
     if prefix.len() >= MAX_KEY_LEN {
@@ -152,6 +174,18 @@ mod tests {
         assert!(rejected("", b"\xff\xfe", true).contains("UTF-8"));
         assert!(rejected("", "a\u{00a0}b".as_bytes(), true).contains("unicode space"));
         assert!(rejected("", "a\u{2028}b".as_bytes(), true).contains("unicode space"));
+    }
+
+    #[test]
+    fn binary_keys_are_limited_by_their_base64_form() {
+        assert_eq!(&binary_key(b"p:", b"a b\xff").unwrap()[..], b"p:a b\xff");
+        // 187 bytes encode to 252 > 250; 186 to 248.
+        assert!(binary_key(b"", &[0xff; 186]).is_ok());
+        match binary_key(b"", &[0xff; 187]) {
+            Err(Error::IllegalInput(why)) => assert!(why.contains("252 bytes in base64"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(binary_key(b"p", b"").is_err());
     }
 
     #[test]

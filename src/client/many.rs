@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 
 use super::call::set_noreply;
+use super::write::classic;
 use super::{Client, Ttl};
 use crate::runtime::BoxFuture;
 use crate::serde::Serde;
@@ -54,16 +55,11 @@ impl<B: Backend, S: Serde> Client<B, S> {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> DeleteMany<'_, B, S> {
-        let requests = self.wire_keys(keys).map(|keys| {
-            let requests = keys
-                .into_iter()
-                .map(|key| Request::Delete {
-                    key,
-                    noreply: false,
-                })
-                .collect();
-            self.with_default_noreply(requests)
-        });
+        let requests = keys
+            .into_iter()
+            .map(|key| self.delete_request(key.as_ref()))
+            .collect::<Result<Vec<_>>>()
+            .map(|requests| self.with_default_noreply(requests));
         DeleteMany {
             client: self,
             requests,
@@ -153,7 +149,10 @@ impl<'a, B: Backend, S: Serde> IntoFuture for SetMany<'a, B, S> {
             let requests = self.requests?;
             self.client
                 .batch(requests, |response| {
-                    !matches!(response, Response::Stored | Response::NoReply)
+                    !matches!(
+                        classic(response.clone(), Response::Stored),
+                        Response::Stored | Response::NoReply
+                    )
                 })
                 .await
         })
@@ -169,7 +168,10 @@ impl<'a, B: Backend, S: Serde> IntoFuture for DeleteMany<'a, B, S> {
             let requests = self.requests?;
             self.client
                 .batch(requests, |response| {
-                    !matches!(response, Response::Deleted | Response::NoReply)
+                    !matches!(
+                        classic(response.clone(), Response::Deleted),
+                        Response::Deleted | Response::NoReply
+                    )
                 })
                 .await
         })

@@ -6,29 +6,34 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use super::{key, unexpected, Client, Ttl};
+use super::{key, unexpected, Client, MultiGet, Ttl};
 use crate::serde::Serde;
 use crate::{Backend, Request, Response, Result, Retrieve, RetrieveCommand, Value};
 
 impl<B: Backend, S: Serde> Client<B, S> {
     /// The value stored under `key`, or `None` on a miss.
     pub async fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<S::Value>> {
-        let key = self.wire_key(key.as_ref())?;
+        let key = self.read_key(key.as_ref())?;
         self.read(async {
-            let value = self.retrieve(RetrieveCommand::Get, vec![key]).await?.pop();
+            let value = self
+                .fetch(RetrieveCommand::Get, vec![key], false)
+                .await?
+                .pop();
             value.map(|value| self.deserialize(value)).transpose()
         })
         .await
     }
 
-    /// The values of the keys that hit, by key (without the prefix). One request.
+    /// The values of the keys that hit, by key (without the prefix). One
+    /// request: a `get` line or a meta batch, as
+    /// [`multi_get`](crate::ClientOptions::multi_get) says.
     pub async fn get_many<K: AsRef<[u8]>>(
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<HashMap<Bytes, S::Value>> {
-        let keys = self.wire_keys(keys)?;
+        let keys = self.read_keys(keys)?;
         self.read(async {
-            let values = self.retrieve(RetrieveCommand::Get, keys).await?;
+            let values = self.fetch(RetrieveCommand::Get, keys, true).await?;
             self.to_map(values, |_, value| value)
         })
         .await
@@ -37,9 +42,12 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// The value under `key` with its cas unique, for a later
     /// [`cas`](Client::cas).
     pub async fn gets(&self, key: impl AsRef<[u8]>) -> Result<Option<(S::Value, u64)>> {
-        let key = self.wire_key(key.as_ref())?;
+        let key = self.read_key(key.as_ref())?;
         self.read(async {
-            let value = self.retrieve(RetrieveCommand::Gets, vec![key]).await?.pop();
+            let value = self
+                .fetch(RetrieveCommand::Gets, vec![key], false)
+                .await?
+                .pop();
             value.map(|value| self.with_cas(value)).transpose()
         })
         .await
@@ -50,9 +58,9 @@ impl<B: Backend, S: Serde> Client<B, S> {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<HashMap<Bytes, (S::Value, u64)>> {
-        let keys = self.wire_keys(keys)?;
+        let keys = self.read_keys(keys)?;
         self.read(async {
-            let values = self.retrieve(RetrieveCommand::Gets, keys).await?;
+            let values = self.fetch(RetrieveCommand::Gets, keys, true).await?;
             self.to_map(values, |cas, value| (value, cas.unwrap_or(0)))
         })
         .await
@@ -90,16 +98,46 @@ impl<B: Backend, S: Serde> Client<B, S> {
         .await
     }
 
-    /// Validates and prefixes every key before anything is sent.
-    pub(crate) fn wire_keys<K: AsRef<[u8]>>(
+    /// A key of `get`/`gets`: classic, or binary (sent with `mg b`).
+    fn read_key(&self, key: &[u8]) -> Result<(Bytes, bool)> {
+        self.meta_key(key)
+    }
+
+    /// Validates and prefixes every key of a multi-key read.
+    fn read_keys<K: AsRef<[u8]>>(
         &self,
         keys: impl IntoIterator<Item = K>,
-    ) -> Result<Vec<Bytes>> {
-        key::wire_keys(
+    ) -> Result<Vec<(Bytes, bool)>> {
+        if self.options.binary_keys {
+            return keys
+                .into_iter()
+                .map(|key| self.read_key(key.as_ref()))
+                .collect();
+        }
+        // The common case: every key classic, all in one buffer.
+        let keys = key::wire_keys(
             &self.options.key_prefix,
             keys,
             self.options.allow_unicode_keys,
-        )
+        )?;
+        Ok(keys.into_iter().map(|key| (key, false)).collect())
+    }
+
+    /// `get` or `gets` of `keys`: a classic line, or a meta batch when a
+    /// key needs `b` or, for a multi-key read, the options ask for one.
+    async fn fetch(
+        &self,
+        command: RetrieveCommand,
+        keys: Vec<(Bytes, bool)>,
+        many: bool,
+    ) -> Result<Vec<Value>> {
+        let meta = (many && self.options.multi_get == MultiGet::Meta)
+            || keys.iter().any(|(_, binary)| *binary);
+        if meta {
+            return self.meta_get_many(keys, command.returns_cas()).await;
+        }
+        let keys = keys.into_iter().map(|(key, _)| key).collect();
+        self.retrieve(command, keys).await
     }
 
     /// Runs a read, turning its errors into misses when the client ignores errors.

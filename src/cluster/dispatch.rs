@@ -12,7 +12,10 @@ use super::health::{Change, Health, NodeStatus, Ticket};
 use super::locator::NodeSpec;
 use super::options::{ClusterOptions, DeadKeys};
 use super::table::{Node, Table};
-use crate::{Backend, Error, LruCrawler, Request, Response, Result, Retrieve, Value};
+use crate::{
+    Backend, Error, LruCrawler, MetaCommand, MetaRequest, MetaResponse, MetaStatus, Request,
+    Response, Result, Retrieve, Value,
+};
 
 /// Many memcached servers behind one [`Backend`]: each key lives on one node,
 /// chosen by the cluster's [`Hashing`](super::Hashing).
@@ -26,7 +29,11 @@ use crate::{Backend, Error, LruCrawler, Request, Response, Result, Retrieve, Val
 ///   replies come back in the original order.
 /// - Server-wide commands: `flush_all`, `verbosity`, `cache_memlimit`,
 ///   `slabs automove`, `lru_crawler` settings and `quit` go to every node and
-///   fail if any node fails; `version` asks the first node that answers.
+///   fail if any node fails; `version` and `mn` ask the first node that answers.
+/// - A meta command goes to its key's node (a binary key is routed on its
+///   raw bytes); a meta batch is split by node like a retrieval, the replies
+///   put back in order with their opaque tokens renumbered to the whole
+///   batch's positions.
 ///   Commands with one answer per server (`stats`, `lru_crawler metadump`,
 ///   `slabs reassign`, raw commands) and `shutdown` are refused by
 ///   [`call`](Backend::call) with [`Error::IllegalInput`]: use
@@ -312,12 +319,23 @@ impl<B: Backend> Cluster<B> {
                 | LruCrawler::Crawl(_),
             ) => self.broadcast(table, request).await,
             Request::Version => self.first_answer(table, request).await,
+            Request::Meta(meta) if meta.command == MetaCommand::Noop => {
+                self.first_answer(table, Request::Meta(meta)).await
+            }
+            // Routed on the raw key: a binary key lives where its bytes
+            // hash, whatever form the codec sends it in.
+            Request::Meta(meta) => match table.route(&meta.key) {
+                Some(index) => {
+                    self.call_node(&table.nodes[index], Request::Meta(meta))
+                        .await
+                }
+                None => Err(no_nodes()),
+            },
+            Request::MetaBatch(batch) => self.meta_batch(table, batch).await,
             Request::Stats { .. }
             | Request::SlabsReassign { .. }
             | Request::LruCrawler(LruCrawler::Metadump(_))
             | Request::Raw(_)
-            | Request::Meta(_)
-            | Request::MetaBatch(_)
             | Request::Shutdown { .. } => Err(Error::IllegalInput(
                 "this command has one answer per server (or would stop them all): \
                  send it with Cluster::call_all"
@@ -371,6 +389,61 @@ impl<B: Backend> Cluster<B> {
                 merge(keys, parts).map(Response::Values)
             }
         }
+    }
+
+    /// A meta batch: split by node, each part sent as a batch, all at once;
+    /// the replies put back in request order. A node that fails fails its
+    /// own requests only (misses for reads with `errors_as_misses`).
+    async fn meta_batch(&self, table: &Table<B>, batch: Vec<MetaRequest>) -> Result<Response> {
+        let count = batch.len();
+        let mut replies: Vec<Option<Result<MetaResponse>>> = (0..count).map(|_| None).collect();
+        let mut groups: Vec<(usize, Vec<usize>, Vec<MetaRequest>)> = Vec::new();
+        for (position, request) in batch.into_iter().enumerate() {
+            if request.command == MetaCommand::Noop {
+                // Answered here: a `mn` inside a batch is never sent.
+                replies[position] = Some(Ok(MetaResponse {
+                    status: Some(MetaStatus::Noop),
+                    ..MetaResponse::default()
+                }));
+                continue;
+            }
+            let Some(node) = table.route(&request.key) else {
+                return Err(no_nodes());
+            };
+            match groups.iter_mut().find(|(index, ..)| *index == node) {
+                Some((_, positions, part)) => {
+                    positions.push(position);
+                    part.push(request);
+                }
+                None => groups.push((node, vec![position], vec![request])),
+            }
+        }
+        let calls = groups
+            .into_iter()
+            .map(|(index, positions, part)| async move {
+                let reads = part.iter().all(|r| r.command == MetaCommand::Get);
+                let reply = self
+                    .call_node(&table.nodes[index], Request::MetaBatch(part))
+                    .await;
+                (positions, reads, reply)
+            });
+        for (positions, reads, reply) in futures_util::future::join_all(calls).await {
+            let part: Vec<Option<Result<MetaResponse>>> = match reply {
+                Ok(Response::MetaBatch(part)) if part.len() == positions.len() => part,
+                Ok(other) => {
+                    return Err(Error::Protocol(format!(
+                        "unexpected reply {} to a meta batch",
+                        other.name()
+                    )))
+                }
+                Err(_) if reads && self.inner.options.errors_as_misses => continue,
+                Err(error) => positions.iter().map(|_| Some(Err(error.clone()))).collect(),
+            };
+            for (&position, reply) in positions.iter().zip(part) {
+                replies[position] = reply.map(|reply| reply.map(|r| renumber(r, position)));
+            }
+        }
+        Ok(Response::MetaBatch(replies))
     }
 
     /// A server-wide command to every node; the first error, or the first reply.
@@ -509,6 +582,15 @@ fn merge(keys: &[Bytes], parts: Vec<(&[usize], Vec<Value>)>) -> Result<Vec<Value
         }
     }
     Ok(slots.into_iter().flatten().collect())
+}
+
+/// A reply of a batch part with its opaque token (the part's index) set to
+/// the request's position in the whole batch.
+fn renumber(mut reply: MetaResponse, position: usize) -> MetaResponse {
+    if let Some(flag) = reply.flags.iter_mut().find(|flag| flag.flag == b'O') {
+        flag.token = Some(Bytes::from(position.to_string()));
+    }
+    reply
 }
 
 /// The error of a call to a node that is failing or dead.

@@ -11,7 +11,10 @@ use bytes::Bytes;
 
 use super::*;
 use crate::runtime::Address;
-use crate::{Backend, Error, Request, Response, Result, Retrieve, RetrieveCommand, Store, Value};
+use crate::{
+    Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus, Request,
+    Response, Result, Retrieve, RetrieveCommand, Store, Value,
+};
 
 const VECTORS: &str = include_str!("testdata/hashing-vectors.tsv");
 
@@ -170,6 +173,17 @@ impl FakeNode {
                 Response::Ok
             }
             Request::Version => Response::Version(Bytes::from_static(b"1.6.18")),
+            Request::Meta(meta) => Response::Meta(meta_get(&store, &meta, None)),
+            Request::MetaBatch(batch) => Response::MetaBatch(
+                batch
+                    .iter()
+                    .enumerate()
+                    .map(|(index, meta)| {
+                        let reply = meta_get(&store, meta, Some(index));
+                        (reply.status != Some(MetaStatus::Miss)).then_some(Ok(reply))
+                    })
+                    .collect(),
+            ),
             Request::Stats { .. } => Response::Lines(vec![Bytes::from(format!(
                 "STAT curr_items {}",
                 store.len()
@@ -181,6 +195,26 @@ impl FakeNode {
     fn holds(&self, key: &str) -> bool {
         self.store.lock().unwrap().contains_key(key.as_bytes())
     }
+}
+
+/// `mg <key> v [O<index>]` on a fake node's store.
+fn meta_get(
+    store: &HashMap<Bytes, Bytes>,
+    meta: &MetaRequest,
+    index: Option<usize>,
+) -> MetaResponse {
+    let mut reply = MetaResponse {
+        status: Some(MetaStatus::Miss),
+        ..MetaResponse::default()
+    };
+    if let Some(data) = store.get(&meta.key) {
+        reply.status = Some(MetaStatus::Value);
+        reply.data = Some(data.clone());
+        if let Some(index) = index {
+            reply.flags.push(MetaFlag::with(b'O', index.to_string()));
+        }
+    }
+    reply
 }
 
 impl Backend for FakeNode {
@@ -292,6 +326,62 @@ fn batches_are_grouped_by_node_and_answered_in_order() {
         );
         let total: usize = nodes.iter().map(|n| n.store.lock().unwrap().len()).sum();
         assert_eq!(total, 198);
+    });
+}
+
+#[test]
+fn meta_commands_go_to_their_node_and_batches_merge_in_order() {
+    let (cluster, _nodes) = cluster(ClusterOptions::default());
+    let vectors = vectors();
+    let mg = |key: &str| MetaRequest {
+        command: MetaCommand::Get,
+        key: Bytes::copy_from_slice(key.as_bytes()),
+        flags: vec![MetaFlag::bare(b'v')],
+        data: None,
+    };
+    smol::block_on(async {
+        for (key, _, _) in &vectors[..40] {
+            cluster.call(set(key, key)).await.unwrap();
+        }
+        for (key, _, _) in &vectors[..40] {
+            let Response::Meta(reply) = cluster.call(Request::Meta(mg(key))).await.unwrap() else {
+                panic!("not a meta reply")
+            };
+            assert_eq!(reply.data.as_deref(), Some(key.as_bytes()));
+        }
+        let mut batch: Vec<MetaRequest> = vectors[..40].iter().map(|v| mg(v.0)).collect();
+        batch.insert(5, mg("missing"));
+        batch.insert(
+            7,
+            MetaRequest {
+                command: MetaCommand::Noop,
+                key: Bytes::new(),
+                flags: vec![],
+                data: None,
+            },
+        );
+        let Response::MetaBatch(replies) = cluster
+            .call(Request::MetaBatch(batch.clone()))
+            .await
+            .unwrap()
+        else {
+            panic!("not a batch")
+        };
+        assert_eq!(replies.len(), batch.len());
+        for (position, (request, reply)) in batch.iter().zip(replies).enumerate() {
+            match (request.command, &request.key[..]) {
+                (MetaCommand::Noop, _) => {
+                    assert_eq!(reply.unwrap().unwrap().status, Some(MetaStatus::Noop))
+                }
+                (_, b"missing") => assert!(reply.is_none()),
+                (_, key) => {
+                    let reply = reply.unwrap().unwrap();
+                    assert_eq!(reply.data.as_deref(), Some(key));
+                    let opaque = reply.token(b'O').unwrap();
+                    assert_eq!(&opaque[..], position.to_string().as_bytes());
+                }
+            }
+        }
     });
 }
 

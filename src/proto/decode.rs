@@ -5,11 +5,12 @@ use bytes::{Buf, Bytes, BytesMut};
 use super::line::{
     error_line, find_line, is_digits, is_failure_line, is_known_reply, parse_u64, text, Line,
 };
+use super::meta_decode::MetaDecoder;
 use crate::{Error, LruCrawler, RawReply, Request, Response, Result, Value};
 
 /// The longest line of a single-line reply or a `VALUE` header, terminator
 /// included. Real ones are under 300 bytes (a `VALUE` header with a 250-byte key).
-const LINE_LIMIT: usize = 8 * 1024;
+pub(super) const LINE_LIMIT: usize = 8 * 1024;
 
 /// The longest line of a multi-line reply (`stats`, `lru_crawler metadump`) or
 /// of a raw command's reply, terminator included.
@@ -47,6 +48,8 @@ pub struct ResponseDecoder {
     values: Vec<Value>,
     /// The lines of the multi-line reply in progress.
     lines: Vec<Bytes>,
+    /// The meta reply in progress.
+    meta: MetaDecoder,
 }
 
 /// A parsed `VALUE` header, waiting for its data block.
@@ -83,8 +86,10 @@ enum Expect {
     Line,
     /// Lines up to `END`.
     Lines(LinesKind),
-    /// A request this codec cannot encode (meta commands, for now).
-    Unsupported,
+    /// A meta reply (`Request::Meta`).
+    Meta,
+    /// Meta replies up to `MN` (`Request::MetaBatch`).
+    MetaBatch,
 }
 
 /// Which multi-line reply: they differ in what they accept besides lines.
@@ -130,7 +135,8 @@ impl Expect {
             // connection's driver sees and reports.
             Request::Shutdown { .. } => Expect::Admin,
             Request::Quit => Expect::Nothing,
-            Request::Meta(_) | Request::MetaBatch(_) => Expect::Unsupported,
+            Request::Meta(_) => Expect::Meta,
+            Request::MetaBatch(_) => Expect::MetaBatch,
         }
     }
 }
@@ -159,6 +165,7 @@ impl ResponseDecoder {
             next_key: 0,
             values: Vec::new(),
             lines: Vec::new(),
+            meta: MetaDecoder::default(),
         }
     }
 
@@ -182,9 +189,7 @@ impl ResponseDecoder {
             Expect::Nothing => Ok(Some(Ok(Response::NoReply))),
             Expect::Values { cas } => self.values(request.keys(), cas, buf),
             Expect::Lines(kind) => self.lines(kind, buf),
-            Expect::Unsupported => Err(Error::Protocol(
-                "meta commands are not supported by this codec yet".into(),
-            )),
+            Expect::Meta | Expect::MetaBatch => self.meta(request, buf),
             single => self.single_line(single, buf),
         };
         if !matches!(outcome, Ok(None)) {
@@ -201,6 +206,16 @@ impl ResponseDecoder {
         self.next_key = 0;
         self.values.clear();
         self.lines.clear();
+        self.meta.reset();
+    }
+
+    /// A meta reply, or the replies of a meta batch.
+    fn meta(&mut self, request: &Request, buf: &mut BytesMut) -> Result<Option<Result<Response>>> {
+        match request {
+            Request::Meta(meta) => self.meta.single(meta, buf, self.max_value_len),
+            Request::MetaBatch(batch) => self.meta.batch(batch, buf, self.max_value_len),
+            _ => Err(Error::Protocol("not a meta request".into())),
+        }
     }
 
     /// The next line of `buf`, or `None` while it has not fully arrived.
@@ -424,7 +439,7 @@ impl ResponseDecoder {
 }
 
 /// A well-formed reply of the wrong kind, or a line that is no reply at all.
-fn unexpected(line: &[u8]) -> Error {
+pub(super) fn unexpected(line: &[u8]) -> Error {
     if is_known_reply(line) {
         Error::protocol("unexpected reply for the request", line)
     } else {
@@ -433,12 +448,12 @@ fn unexpected(line: &[u8]) -> Error {
 }
 
 /// A line ending in `\n` without `\r` where memcached always sends `\r\n`.
-fn bare_lf(line: &[u8]) -> Error {
+pub(super) fn bare_lf(line: &[u8]) -> Error {
     Error::protocol("line ends in a bare \\n", line)
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use quickcheck::{Arbitrary, Gen, QuickCheck};
 
     use super::*;
@@ -446,7 +461,7 @@ mod tests {
 
     /// One decode outcome, comparable.
     #[derive(Debug, Clone, PartialEq, Eq)]
-    enum Out {
+    pub(crate) enum Out {
         Reply(Response),
         ErrorReply(String),
         Protocol,
@@ -560,7 +575,7 @@ mod tests {
 
     /// Feeds `chunks` one after the other, decoding the replies to `requests`
     /// in order as far as they go. Returns the outcomes and what is left.
-    fn feed<'a>(
+    pub(crate) fn feed<'a>(
         decoder: &mut ResponseDecoder,
         requests: &[Request],
         chunks: impl IntoIterator<Item = &'a [u8]>,
@@ -596,13 +611,13 @@ mod tests {
         (outs, buf)
     }
 
-    fn one_shot(requests: &[Request], bytes: &[u8]) -> (Vec<Out>, BytesMut) {
+    pub(crate) fn one_shot(requests: &[Request], bytes: &[u8]) -> (Vec<Out>, BytesMut) {
         feed(&mut ResponseDecoder::new(), requests, [bytes])
     }
 
     /// Decodes `bytes` one-shot, one byte at a time, and in two chunks split
     /// at every position: all must give `expected` and leave `tail`.
-    fn check_splits(requests: &[Request], bytes: &[u8], expected: &[Out], tail: &[u8]) {
+    pub(crate) fn check_splits(requests: &[Request], bytes: &[u8], expected: &[Out], tail: &[u8]) {
         let check = |how: &str, (outs, rest): (Vec<Out>, BytesMut)| {
             assert_eq!(
                 outs,
@@ -629,7 +644,7 @@ mod tests {
     }
 
     /// The outcome of decoding `bytes` as the whole reply to `request`.
-    fn decode_one(request: Request, bytes: &[u8]) -> Out {
+    pub(crate) fn decode_one(request: Request, bytes: &[u8]) -> Out {
         let (mut outs, rest) = one_shot(std::slice::from_ref(&request), bytes);
         assert_eq!(
             outs.len(),
@@ -652,7 +667,7 @@ mod tests {
         Out::ErrorReply(format!("{:?}", Error::UnknownCommand(message.into())))
     }
 
-    fn client(message: &str) -> Out {
+    pub(crate) fn client(message: &str) -> Out {
         Out::ErrorReply(format!("{:?}", Error::Client(message.into())))
     }
 
@@ -1239,6 +1254,15 @@ mod tests {
             raw(RawReply::UntilEnd),
         ];
         requests.extend(admin_requests().into_iter().take(2));
+        let mg = |flags: &[u8]| crate::MetaRequest {
+            command: crate::MetaCommand::Get,
+            key: Bytes::from_static(b"a"),
+            flags: flags.iter().map(|&f| crate::MetaFlag::bare(f)).collect(),
+            data: None,
+        };
+        requests.push(Request::Meta(mg(b"v")));
+        requests.push(Request::Meta(mg(b"vq")));
+        requests.push(Request::MetaBatch(vec![mg(b"v"), mg(b"bk"), mg(b"v")]));
         requests
     }
 
@@ -1272,6 +1296,13 @@ mod tests {
                 b"CLIENT_ERROR x\r\n",
                 b"SERVER_ERROR y\r\n",
                 b"BUSY z\r\n",
+                b"VA 3 O0\r\n",
+                b"VA 1 c5 O2\r\n",
+                b"HD O1 kYQ==\r\n",
+                b"EN\r\n",
+                b"MN\r\n",
+                b"NS\r\n",
+                b"ME a exp=-1\r\n",
             ];
             let mut bytes = Vec::new();
             for _ in 0..usize::arbitrary(g) % 24 {

@@ -103,9 +103,8 @@ pub fn encode_request(request: &Request, out: &mut BytesMut) {
                 out.put_slice(b"\r\n");
             }
         }
-        // Not encoded yet: the decoder answers it with a protocol error, so a
-        // caller fails cleanly instead of waiting.
-        Request::Meta(_) | Request::MetaBatch(_) => {}
+        Request::Meta(meta) => super::meta_encode::meta(meta, out),
+        Request::MetaBatch(batch) => super::meta_encode::batch(batch, out),
     }
 }
 
@@ -201,7 +200,7 @@ fn variable_len(request: &Request) -> usize {
 }
 
 /// Writes `n` in decimal, without allocating.
-fn put_u64(mut n: u64, out: &mut BytesMut) {
+pub(super) fn put_u64(mut n: u64, out: &mut BytesMut) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     loop {

@@ -10,10 +10,16 @@
 mod decode;
 mod encode;
 mod line;
+mod meta_decode;
+mod meta_encode;
+mod meta_key;
+#[cfg(test)]
+mod meta_tests;
 pub mod server;
 
 pub use decode::ResponseDecoder;
 pub use encode::encode_request;
+pub(crate) use meta_key::encoded_len as base64_len;
 
 /// The longest key memcached accepts, in bytes.
 pub const MAX_KEY_LEN: usize = 250;

@@ -1,0 +1,264 @@
+//! `get_or_compute`: read-through caching where one caller computes a
+//! missing or stale value and everyone else waits for it or is served the
+//! stale one (stampede protection), on memcached's `N`/`R` flags and the
+//! `W`/`Z`/`X` answers.
+
+use std::future::{Future, IntoFuture};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+
+use super::get::item;
+use crate::client::{Client, Ttl};
+use crate::runtime::BoxFuture;
+use crate::serde::Serde;
+use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Result};
+
+/// A read that computes and publishes the value when it is missing, sent
+/// when awaited. Made by [`Client::get_or_compute`].
+///
+/// How it goes, for every caller at once on any number of clients:
+///
+/// 1. `mg <key> v f c N<lease> [R<recache>]`. A hit is returned as is.
+/// 2. On a miss memcached creates an empty placeholder living
+///    [`lease`](Self::lease) and tells exactly one caller it won (`W`):
+///    that caller runs `compute` and publishes the value with
+///    `ms C<cas> T<ttl>` (the cas makes sure it replaces the placeholder it
+///    won, not something written since). If `compute` fails, the
+///    placeholder is deleted so the next caller wins, and the error is
+///    returned.
+/// 3. The others see the placeholder with `Z` (someone else won): they poll
+///    every [`poll`](Self::poll) until the value is there, for at most
+///    [`wait`](Self::wait); then they fail with [`Error::Timeout`], or, with
+///    [`compute_on_timeout`](Self::compute_on_timeout), compute the value
+///    themselves (without publishing it).
+/// 4. An item invalidated with `meta_delete(key).invalidate()` is stale
+///    (`X`): the first reader wins and recomputes, every other is served the
+///    stale value at once. With [`recache`](Self::recache), the first reader
+///    of an item that expires within the threshold wins and recomputes it
+///    while the others are served the current value, so a hot key never
+///    expires into a stampede.
+///
+/// Waiting needs a timer: a client made by [`Config::connect`](crate::Config::connect)
+/// sleeps on its runtime; give another one with
+/// [`Client::with_runtime`]. Without a runtime a loser cannot wait: it
+/// times out at once (an error, or its own compute).
+///
+/// A value that serializes to no bytes with flags 0 looks like the
+/// placeholder to the losers, who then wait for the next value.
+#[must_use = "a call does nothing until it is awaited"]
+pub struct GetOrCompute<'a, B, S, F> {
+    client: &'a Client<B, S>,
+    key: Bytes,
+    ttl: Ttl,
+    compute: F,
+    lease: Duration,
+    recache: Option<Duration>,
+    wait: Duration,
+    poll: Duration,
+    compute_on_timeout: bool,
+}
+
+impl<B: Backend, S: Serde> Client<B, S> {
+    /// The value under `key`; when it is missing (or stale), exactly one
+    /// caller across all clients runs `compute` and stores the result for
+    /// `ttl`, while the others wait for it. See [`GetOrCompute`].
+    ///
+    /// ```
+    /// # async fn demo<B: memclient::Backend>(client: memclient::Client<B>) -> memclient::Result<()> {
+    /// use std::time::Duration;
+    /// let page = client
+    ///     .get_or_compute("page:home", Duration::from_secs(300), || async {
+    ///         Ok::<_, memclient::Error>("<html>...</html>".into())
+    ///     })
+    ///     .recache(Duration::from_secs(30))
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_or_compute<F>(
+        &self,
+        key: impl AsRef<[u8]>,
+        ttl: impl Into<Ttl>,
+        compute: F,
+    ) -> GetOrCompute<'_, B, S, F> {
+        GetOrCompute {
+            client: self,
+            key: Bytes::copy_from_slice(key.as_ref()),
+            ttl: ttl.into(),
+            compute,
+            lease: Duration::from_secs(30),
+            recache: None,
+            wait: Duration::from_secs(10),
+            poll: Duration::from_millis(10),
+            compute_on_timeout: false,
+        }
+    }
+}
+
+impl<B, S, F> GetOrCompute<'_, B, S, F> {
+    /// How long the winner has to publish (the placeholder's ttl, `N`);
+    /// 30 seconds by default. Past it the placeholder expires and the next
+    /// reader wins.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Recompute an item that has less than `threshold` left to live (`R`),
+    /// by one caller, while the others are served the current value.
+    pub fn recache(mut self, threshold: Duration) -> Self {
+        self.recache = Some(threshold);
+        self
+    }
+
+    /// The longest a loser waits for the winner's value; 10 seconds by default.
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// How often a loser looks for the winner's value; 10 ms by default.
+    pub fn poll(mut self, poll: Duration) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    /// After [`wait`](Self::wait), compute the value (and return it without
+    /// publishing) instead of failing with [`Error::Timeout`].
+    pub fn compute_on_timeout(mut self, on: bool) -> Self {
+        self.compute_on_timeout = on;
+        self
+    }
+}
+
+impl<'a, B, S, F, Fut, E> IntoFuture for GetOrCompute<'a, B, S, F>
+where
+    B: Backend,
+    S: Serde,
+    S::Value: Send,
+    F: FnOnce() -> Fut + Send + 'a,
+    Fut: Future<Output = Result<S::Value, E>> + Send + 'a,
+    E: From<Error> + Send + 'a,
+{
+    type Output = Result<S::Value, E>;
+    type IntoFuture = BoxFuture<'a, Result<S::Value, E>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+impl<'a, B, S, F, Fut, E> GetOrCompute<'a, B, S, F>
+where
+    B: Backend,
+    S: Serde,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<S::Value, E>>,
+    E: From<Error>,
+{
+    async fn run(self) -> Result<S::Value, E> {
+        let client = self.client;
+        let (wire, binary) = client.meta_key(&self.key)?;
+        let now = SystemTime::now();
+        let mut flags = Vec::with_capacity(6);
+        if binary {
+            flags.push(MetaFlag::bare(b'b'));
+        }
+        flags.extend([
+            MetaFlag::bare(b'v'),
+            MetaFlag::bare(b'f'),
+            MetaFlag::bare(b'c'),
+        ]);
+        let lease = Ttl::After(self.lease.max(Duration::from_secs(1))).to_exptime(now);
+        flags.push(MetaFlag::with(b'N', lease.to_string()));
+        if let Some(threshold) = self.recache {
+            flags.push(MetaFlag::with(b'R', threshold.as_secs().to_string()));
+        }
+        let read = MetaRequest {
+            command: MetaCommand::Get,
+            key: wire.clone(),
+            flags,
+            data: None,
+        };
+        let deadline = Instant::now() + self.wait;
+        loop {
+            let reply = client.call_meta(read.clone()).await?;
+            if reply.status == Some(MetaStatus::Miss) {
+                // No placeholder was made (a server without `N`): nobody
+                // won, so compute without publishing over someone else.
+                return (self.compute)().await;
+            }
+            let placeholder = !reply.has_flag(b'X')
+                && reply.data.as_ref().is_some_and(Bytes::is_empty)
+                && reply.number::<u32>(b'f')?.unwrap_or(0) == 0;
+            let item = item(client, &self.key, reply)?;
+            if item.won {
+                return self.publish(&wire, binary, item.cas, placeholder).await;
+            }
+            if !placeholder || item.stale {
+                // A value, current or stale, while someone else recomputes.
+                return item
+                    .value
+                    .ok_or_else(|| Error::Protocol("mg v answered without a value".into()).into());
+            }
+            let timer = client
+                .timer
+                .0
+                .as_ref()
+                .filter(|_| Instant::now() + self.poll <= deadline);
+            match timer {
+                Some(runtime) => runtime.sleep(self.poll).await,
+                None if self.compute_on_timeout => return (self.compute)().await,
+                None => return Err(Error::Timeout(self.wait).into()),
+            }
+        }
+    }
+
+    /// The winner's part: compute, then store over what it won.
+    async fn publish(
+        self,
+        wire: &Bytes,
+        binary: bool,
+        cas: Option<u64>,
+        placeholder: bool,
+    ) -> Result<S::Value, E> {
+        let client = self.client;
+        let base = |command, flags: Vec<MetaFlag>, data| MetaRequest {
+            command,
+            key: wire.clone(),
+            flags: binary
+                .then(|| MetaFlag::bare(b'b'))
+                .into_iter()
+                .chain(flags)
+                .collect(),
+            data,
+        };
+        let cas_flag = cas.map(|cas| MetaFlag::with(b'C', cas.to_string()));
+        let value = match (self.compute)().await {
+            Ok(value) => value,
+            Err(error) => {
+                if placeholder {
+                    // Give the win back: the next reader computes.
+                    let release = base(MetaCommand::Delete, cas_flag.into_iter().collect(), None);
+                    let _ = client.call_meta(release).await;
+                }
+                return Err(error);
+            }
+        };
+        let (data, flags) = client.serde.serialize(&self.key, &value)?;
+        let exptime = self.ttl.to_exptime(SystemTime::now());
+        let mut store_flags = vec![
+            MetaFlag::with(b'T', exptime.to_string()),
+            MetaFlag::with(b'F', flags.to_string()),
+        ];
+        store_flags.extend(cas_flag);
+        // Not stored (`EX`, `NF`) means the item changed since the win (it
+        // was invalidated or deleted again): the value is still the one
+        // this caller computed, so it is returned all the same.
+        client
+            .call_meta(base(MetaCommand::Set, store_flags, Some(data)))
+            .await?;
+        Ok(value)
+    }
+}

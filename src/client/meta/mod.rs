@@ -1,0 +1,223 @@
+//! The typed meta commands: `meta_get`, `meta_set`, `meta_delete`,
+//! `meta_arithmetic`, `meta_noop`, `meta_debug`, and `get_or_compute` built
+//! on them.
+//!
+//! Each `meta_*` call returns a [`Meta`] builder: set its flags with its
+//! methods, then `.await` it. Flags that need a newer memcached than 1.6.18
+//! say so; they are sent anyway, and an older server answers
+//! [`Error::Client`](crate::Error::Client) (`CLIENT_ERROR invalid flag`),
+//! after which the connection is still usable.
+
+mod arith;
+mod compute;
+mod delete;
+mod get;
+mod many;
+mod other;
+mod set;
+
+use std::future::IntoFuture;
+use std::marker::PhantomData;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+pub use arith::{ArithKind, MetaCounter};
+pub use compute::GetOrCompute;
+pub use delete::DeleteKind;
+pub use get::{GetKind, MetaItem};
+pub use set::{MetaOutcome, MetaWrite, SetKind, SetMode};
+
+use super::{Client, Ttl};
+use crate::runtime::BoxFuture;
+use crate::serde::Serde;
+use crate::{
+    Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus, Request,
+    Response, Result,
+};
+
+/// The longest opaque token memcached accepts.
+const MAX_OPAQUE_LEN: usize = 32;
+
+/// Turns the reply into the call's result; gets the user's key (without the
+/// prefix) for the serde.
+type Finish<B, S, T> = fn(&Client<B, S>, &Bytes, MetaResponse) -> Result<T>;
+
+/// A meta command with its flags, sent when awaited.
+///
+/// The kind parameter decides which flags exist: [`GetKind`] for
+/// [`meta_get`](Client::meta_get), [`SetKind`] for
+/// [`meta_set`](Client::meta_set), [`DeleteKind`] for
+/// [`meta_delete`](Client::meta_delete), [`ArithKind`] for
+/// [`meta_arithmetic`](Client::meta_arithmetic). The flags every command
+/// takes (`q`, `O`, `k`, and any raw flag) are on all of them.
+///
+/// A key the classic protocol cannot carry is sent with `b` (base64) when
+/// the client has [`binary_keys`](crate::ClientOptions::binary_keys); the
+/// keys handed back are the original bytes.
+#[must_use = "a call does nothing until it is awaited"]
+pub struct Meta<'a, B, S, T, K> {
+    client: &'a Client<B, S>,
+    /// The user's key, without the prefix.
+    key: Bytes,
+    /// The request, or why it cannot be sent (reported when awaited, before
+    /// any I/O).
+    request: Result<MetaRequest>,
+    finish: Finish<B, S, T>,
+    _kind: PhantomData<fn() -> K>,
+}
+
+impl<'a, B: Backend, S: Serde, T, K> Meta<'a, B, S, T, K> {
+    /// A call of `command` on `key` with `flags`.
+    fn new(
+        client: &'a Client<B, S>,
+        command: MetaCommand,
+        key: &[u8],
+        flags: &[u8],
+        finish: Finish<B, S, T>,
+    ) -> Self {
+        let request = client.meta_key(key).map(|(wire, binary)| {
+            let mut flags: Vec<MetaFlag> = flags.iter().map(|&f| MetaFlag::bare(f)).collect();
+            if binary {
+                flags.insert(0, MetaFlag::bare(b'b'));
+            }
+            MetaRequest {
+                command,
+                key: wire,
+                flags,
+                data: None,
+            }
+        });
+        Meta {
+            client,
+            key: Bytes::copy_from_slice(key),
+            request,
+            finish,
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<B, S, T, K> Meta<'_, B, S, T, K> {
+    /// Sets flag `flag` (without a token), once.
+    fn on(self, flag: u8) -> Self {
+        self.set(MetaFlag::bare(flag))
+    }
+
+    /// Removes flag `flag`.
+    fn off(mut self, flag: u8) -> Self {
+        if let Ok(request) = &mut self.request {
+            request.flags.retain(|f| f.flag != flag);
+        }
+        self
+    }
+
+    /// Sets `flag`, replacing one of the same letter.
+    fn set(mut self, flag: MetaFlag) -> Self {
+        if let Ok(request) = &mut self.request {
+            match request.flags.iter_mut().find(|f| f.flag == flag.flag) {
+                Some(slot) => *slot = flag,
+                None => request.flags.push(flag),
+            }
+        }
+        self
+    }
+
+    /// Sets flag `flag` with a number.
+    fn number(self, flag: u8, n: impl std::fmt::Display) -> Self {
+        self.set(MetaFlag::with(flag, n.to_string()))
+    }
+
+    /// Sets flag `flag` with a ttl's wire value.
+    fn ttl_flag(self, flag: u8, ttl: impl Into<Ttl>) -> Self {
+        let exptime = ttl.into().to_exptime(SystemTime::now());
+        self.number(flag, exptime)
+    }
+
+    /// Quiet mode (`q`): the server sends no line for the common outcome (a
+    /// miss of `mg`, a success of the writes); the call still resolves to it.
+    pub fn quiet(self) -> Self {
+        self.on(b'q')
+    }
+
+    /// An opaque token (`O`), echoed in the reply: up to 32 printable bytes.
+    pub fn opaque(mut self, token: impl Into<Bytes>) -> Self {
+        let token = token.into();
+        let valid = !token.is_empty()
+            && token.len() <= MAX_OPAQUE_LEN
+            && token.iter().all(u8::is_ascii_graphic);
+        if !valid {
+            self.request = Err(Error::IllegalInput(format!(
+                "opaque token must be 1 to {MAX_OPAQUE_LEN} printable bytes: {}",
+                crate::error::quote(&token, 40)
+            )));
+            return self;
+        }
+        self.set(MetaFlag::with(b'O', token))
+    }
+
+    /// Return the key (`k`) in the reply.
+    pub fn return_key(self) -> Self {
+        self.on(b'k')
+    }
+
+    /// Any flag, sent as is: for flags of newer servers this API does not
+    /// know yet. Replaces a flag of the same letter.
+    pub fn flag(self, flag: MetaFlag) -> Self {
+        self.set(flag)
+    }
+
+    /// The request as it will be sent, or why it cannot be.
+    pub fn request(&self) -> Result<&MetaRequest> {
+        self.request.as_ref().map_err(Clone::clone)
+    }
+}
+
+impl<'a, B, S, T, K> IntoFuture for Meta<'a, B, S, T, K>
+where
+    B: Backend,
+    S: Serde,
+    T: Send + 'a,
+    K: 'a,
+{
+    type Output = Result<T>;
+    type IntoFuture = BoxFuture<'a, Result<T>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let request = self.request?;
+            let reply = self.client.call_meta(request).await?;
+            (self.finish)(self.client, &self.key, reply)
+        })
+    }
+}
+
+impl<B: Backend, S: Serde> Client<B, S> {
+    /// Sends one meta request and returns its reply.
+    pub(crate) async fn call_meta(&self, request: MetaRequest) -> Result<MetaResponse> {
+        match self.backend.call(Request::Meta(request)).await? {
+            Response::Meta(reply) => Ok(reply),
+            other => Err(super::unexpected(&other, "a meta command")),
+        }
+    }
+
+    /// The user's key from a reply's `k` flag.
+    fn returned_key(&self, reply: &MetaResponse) -> Option<Bytes> {
+        reply.token(b'k').map(|key| self.user_key(key))
+    }
+}
+
+/// The reply's status, or a protocol error for a default-built reply.
+fn status_of(reply: &MetaResponse) -> Result<MetaStatus> {
+    reply
+        .status
+        .ok_or_else(|| Error::Protocol("meta reply without a status".into()))
+}
+
+/// Seconds from a `t` or `l` flag: `-1` (no expiry) is `None`.
+fn seconds(reply: &MetaResponse, flag: u8) -> Result<Option<Duration>> {
+    Ok(reply
+        .number::<i64>(flag)?
+        .and_then(|n| u64::try_from(n).ok())
+        .map(Duration::from_secs))
+}
