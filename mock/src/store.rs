@@ -298,6 +298,9 @@ impl Cache {
                 match self.lookup(&key, now) {
                     Some(item) => {
                         item.exptime = exptime;
+                        // memcached fetches the item to touch it: it then
+                        // counts as hit before (`mg h`, `me` fetch=yes).
+                        item.fetched = true;
                         self.bump(&key, now);
                         self.counters.touch_hits += 1;
                         Ok(Response::Touched)
@@ -494,7 +497,8 @@ impl Cache {
         }
     }
 
-    /// memcached's `do_add_delta`.
+    /// memcached's `do_add_delta`. Besides unparsable values, memcached
+    /// refuses empty ones and chunked ones (see [`is_chunked`]) as non-numeric.
     fn arith(&mut self, op: ArithOp, key: Bytes, delta: u64, now: u64) -> Result<Response> {
         let Some(item) = self.lookup(&key, now) else {
             match op {
@@ -504,7 +508,7 @@ impl Cache {
             return Ok(Response::NotFound);
         };
         let non_numeric = || client("cannot increment or decrement non-numeric value");
-        if item.data.is_empty() {
+        if item.data.is_empty() || is_chunked(key.len(), item.flags, item.data.len()) {
             return Err(non_numeric());
         }
         let Some(current) = parse_u64(&item.data) else {
@@ -730,4 +734,13 @@ fn uri_encode(key: &[u8]) -> String {
         }
     }
     out
+}
+
+/// memcached's largest slab chunk (`slab_chunk_max`, half of a 1 MiB page).
+const SLAB_CHUNK_MAX: usize = 512 * 1024;
+
+/// True when memcached stores an item of these sizes in chunks: it then
+/// refuses `incr`/`decr` on it as non-numeric, whatever its bytes.
+pub(crate) fn is_chunked(key_len: usize, flags: u32, value_len: usize) -> bool {
+    memclient::proto::server::item_size(key_len, flags, value_len) > SLAB_CHUNK_MAX
 }

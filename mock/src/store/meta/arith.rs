@@ -45,7 +45,7 @@ impl Cache {
         let incr = !matches!(options.mode, Some(b'D' | b'-'));
         let applied = match self
             .lookup(key, now)
-            .map(|item| (item.data.clone(), item.cas))
+            .map(|item| (item.data.clone(), item.cas, item.flags))
         {
             None if options.vivify.is_some() => {
                 let digits = options.initial.to_string();
@@ -68,10 +68,10 @@ impl Cache {
                 }
                 None
             }
-            Some((data, cas)) => {
+            Some((data, cas, flags)) => {
                 let non_numeric =
                     || Error::Client("cannot increment or decrement non-numeric value".into());
-                if data.is_empty() {
+                if data.is_empty() || super::super::is_chunked(key.len(), flags, data.len()) {
                     return Err(non_numeric());
                 }
                 if options
