@@ -75,6 +75,7 @@ impl Contestant {
             _ => String::new(),
         };
         match self {
+            Contestant::Raw if workload == Workload::GetManyMeta => "raw loop (classic get)".into(),
             Contestant::Raw => format!("raw loop{}", how("64 per write", "8 conns × 8 per write")),
             Contestant::Memclient(runtime) => {
                 let name = match runtime {
@@ -98,6 +99,12 @@ impl Contestant {
                 how("1 conn, 64 threads", "r2d2 pool 8, 64 threads")
             ),
         }
+    }
+
+    /// False for the rows a workload leaves out: only memclient (and the raw
+    /// loop, for reference) has a meta multi-get.
+    pub fn runs(self, workload: Workload) -> bool {
+        workload != Workload::GetManyMeta || self.kind() != Kind::Peer
     }
 
     /// False for a row that does less than the workload asks (a write that

@@ -206,7 +206,7 @@ fn measure_all(bench: &Bench, args: &Args, rounds: usize, cpu: &CpuWatch) -> Vec
             .into_iter()
             .filter(|&contestant| {
                 let label = contestant.label(workload);
-                args.selects_client(&label)
+                contestant.runs(workload) && args.selects_client(&label)
             })
             .collect();
         let first = rows.len();

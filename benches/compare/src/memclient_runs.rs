@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use memclient::runtime::Transport;
 use memclient::serde::RawBytes;
-use memclient::{Backend, Client, Config, PoolOptions};
+use memclient::{Backend, Client, Config, MultiGet, PoolOptions};
 
 use crate::alloc;
 use crate::exec::Exec;
@@ -29,7 +29,10 @@ where
 {
     let (exec2, plan, data, address) = (exec.clone(), *plan, data.clone(), address.to_string());
     exec.run(async move {
-        let config = Config::new(address);
+        let config = match workload {
+            Workload::GetManyMeta => Config::new(address).multi_get(MultiGet::Meta),
+            _ => Config::new(address),
+        };
         match workload {
             Workload::Pool8 => {
                 let pool = PoolOptions::new().max_size(POOL);
@@ -89,7 +92,7 @@ pub async fn op<B: Backend>(
             check_len("get", value.map(|v| v.len()), SMALL_LEN)?;
         }
         Workload::Set => stored(client.set(data.key(task, i), data.small.clone()).await)?,
-        Workload::GetMany => {
+        Workload::GetMany | Workload::GetManyMeta => {
             let values = client.get_many(&data.many).await.map_err(error)?;
             if values.len() != MANY {
                 return Err(format!("get_many: {} values", values.len()));

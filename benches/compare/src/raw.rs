@@ -187,7 +187,8 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
                 conn.read_stored().map(|()| 1)
             })
         }
-        Workload::GetMany => {
+        // The peers never run the meta row; the raw loop runs its classic get there.
+        Workload::GetMany | Workload::GetManyMeta => {
             let mut conn = RawConn::connect(address)?;
             measure::sync_sequential(plan, |_| {
                 let got = conn.get(&commands.get_many)?;

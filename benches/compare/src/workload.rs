@@ -14,6 +14,9 @@ pub enum Workload {
     Set,
     /// One `get` of 100 keys (100-byte values), sequentially; counted in keys.
     GetMany,
+    /// The same 100 keys through memclient's meta multi-get (quiet `mg`
+    /// commands and one `mn`), against the raw loop's classic `get`.
+    GetManyMeta,
     /// 64 concurrent tasks doing gets through one client on one connection.
     Tasks64,
     /// The same 64 tasks through a pool of 8 connections.
@@ -28,10 +31,11 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in table order.
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::Get,
         Workload::Set,
         Workload::GetMany,
+        Workload::GetManyMeta,
         Workload::Tasks64,
         Workload::Pool8,
         Workload::GetLarge,
@@ -45,6 +49,7 @@ impl Workload {
             Workload::Get => "get 100 B",
             Workload::Set => "set 100 B",
             Workload::GetMany => "get_many 100 keys",
+            Workload::GetManyMeta => "get_many 100 keys, meta",
             Workload::Tasks64 => "64 tasks get, 1 conn",
             Workload::Pool8 => "64 tasks get, pool 8",
             Workload::GetLarge => "get 512 KiB",
@@ -56,7 +61,7 @@ impl Workload {
     /// What the rate counts.
     pub fn unit(self) -> &'static str {
         match self {
-            Workload::GetMany => "keys/s",
+            Workload::GetMany | Workload::GetManyMeta => "keys/s",
             _ => "ops/s",
         }
     }
