@@ -522,21 +522,28 @@ async fn run<B: Backend>(
                 ),
                 Err(error) => failed(error),
             },
-            Command::GetMany(keys) => match client.get_many(keys.iter().map(Key::text)).await {
-                Ok(found) => {
-                    let mut values: Vec<_> = found
-                        .into_iter()
-                        .map(|(key, (data, flags))| {
-                            let key = String::from_utf8_lossy(&key).into_owned();
-                            let data = seen(&key, data, &rewritten);
-                            (key, data, flags)
-                        })
-                        .collect();
-                    values.sort_by(|a, b| a.0.cmp(&b.0));
-                    Outcome::Values(values)
+            Command::GetMany(keys) | Command::GetManyMeta(keys) => {
+                let reader = if matches!(command, Command::GetMany(_)) {
+                    client
+                } else {
+                    meta
+                };
+                match reader.get_many(keys.iter().map(Key::text)).await {
+                    Ok(found) => {
+                        let mut values: Vec<_> = found
+                            .into_iter()
+                            .map(|(key, (data, flags))| {
+                                let key = String::from_utf8_lossy(&key).into_owned();
+                                let data = seen(&key, data, &rewritten);
+                                (key, data, flags)
+                            })
+                            .collect();
+                        values.sort_by(|a, b| a.0.cmp(&b.0));
+                        Outcome::Values(values)
+                    }
+                    Err(error) => failed(error),
                 }
-                Err(error) => failed(error),
-            },
+            }
             Command::Gets(key) | Command::Gats(key, _) => {
                 let result = match command {
                     Command::Gats(_, expiry) => client.gats(key.text(), expiry.ttl()).await,
@@ -643,21 +650,6 @@ async fn run<B: Backend>(
             },
             Command::FlushAll => match client.flush_all().await {
                 Ok(()) => Outcome::Done(true),
-                Err(error) => failed(error),
-            },
-            Command::GetManyMeta(keys) => match meta.get_many(keys.iter().map(Key::text)).await {
-                Ok(found) => {
-                    let mut values: Vec<_> = found
-                        .into_iter()
-                        .map(|(key, (data, flags))| {
-                            let key = String::from_utf8_lossy(&key).into_owned();
-                            let data = seen(&key, data, &rewritten);
-                            (key, data, flags)
-                        })
-                        .collect();
-                    values.sort_by(|a, b| a.0.cmp(&b.0));
-                    Outcome::Values(values)
-                }
                 Err(error) => failed(error),
             },
             Command::MetaGet {
