@@ -7,7 +7,8 @@ mod rt {
     use std::future::Future;
     use std::time::Duration;
 
-    use memclient::smol::{Smol, Stream};
+    use memclient::smol::Smol;
+    pub use memclient::smol::Stream;
     use memclient::{Client, Config, Connection, Pool, PoolOptions, Result};
 
     pub type TestClient = Client<Connection<Stream>>;
@@ -25,6 +26,11 @@ mod rt {
     /// A client over a pool; call it inside `block_on` (tokio needs its context).
     pub fn connect_pool(config: Config, options: PoolOptions) -> Result<PoolClient> {
         config.connect_pool(Smol, options)
+    }
+
+    /// The runtime adapter, for APIs that take a transport.
+    pub fn transport() -> Smol {
+        Smol
     }
 
     pub async fn sleep(duration: Duration) {
@@ -52,3 +58,6 @@ mod pool;
 
 #[path = "suite/meta.rs"]
 mod meta;
+
+#[path = "suite/cluster.rs"]
+mod cluster;

@@ -8,7 +8,8 @@ mod rt {
     use std::sync::OnceLock;
     use std::time::Duration;
 
-    use memclient::tokio::{Stream, Tokio};
+    pub use memclient::tokio::Stream;
+    use memclient::tokio::Tokio;
     use memclient::{Client, Config, Connection, Pool, PoolOptions, Result};
 
     pub type TestClient = Client<Connection<Stream>>;
@@ -39,6 +40,11 @@ mod rt {
         config.connect_pool(Tokio::current(), options)
     }
 
+    /// The runtime adapter, bound to the test runtime (callable outside it).
+    pub fn transport() -> Tokio {
+        Tokio::with_handle(runtime().handle().clone())
+    }
+
     pub async fn sleep(duration: Duration) {
         tokio::time::sleep(duration).await;
     }
@@ -65,3 +71,6 @@ mod pool;
 
 #[path = "suite/meta.rs"]
 mod meta;
+
+#[path = "suite/cluster.rs"]
+mod cluster;

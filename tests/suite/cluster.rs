@@ -1,9 +1,7 @@
 //! The cluster against real memcached servers started by the test: placement
 //! checked server by server, vectors of our own, a server killed and
-//! restarted under load, and a stalled server next to healthy ones.
-#![cfg(feature = "smol")]
-
-mod support;
+//! restarted under load, and a stalled server next to healthy ones. Run on
+//! each runtime adapter (see the `rt` module of the including test).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::IntoFuture;
@@ -15,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use memclient::cluster::KetamaOptions;
-use memclient::smol::{Smol, Stream};
 use memclient::{
     Backend, Client, Cluster, ClusterOptions, Config, Connection, ConnectionOptions, DeadKeys,
     Hashing, LruCrawler, NodeSpec, NodeStatus, Request, Response,
 };
 
-use support::Memcached;
+use crate::rt::{self, Stream};
+use crate::support::Memcached;
 
 type TestCluster = Cluster<Connection<Stream>>;
 
@@ -33,7 +31,8 @@ fn connection_options() -> ConnectionOptions {
 }
 
 fn open(addresses: &[String], options: ClusterOptions) -> TestCluster {
-    Cluster::open(addresses, Smol, connection_options(), options).expect("addresses parse")
+    Cluster::open(addresses, rt::transport(), connection_options(), options)
+        .expect("addresses parse")
 }
 
 fn start(count: usize) -> Vec<Memcached> {
@@ -48,7 +47,7 @@ fn addresses(servers: &[Memcached]) -> Vec<String> {
 async fn direct(address: &str) -> Client<Connection<Stream>> {
     Config::new(address)
         .timeout(Duration::from_secs(2))
-        .connect(Smol)
+        .connect(rt::transport())
         .await
         .expect("direct connection")
 }
@@ -85,7 +84,7 @@ fn placement_matches_the_locator_server_by_server() {
         .iter()
         .map(|a| NodeSpec::new(a.parse().unwrap()))
         .collect();
-    smol::block_on(async {
+    rt::block_on(async {
         for hashing in [Hashing::Rendezvous, Hashing::ketama()] {
             let cluster = open(
                 &addresses,
@@ -167,7 +166,7 @@ fn our_own_vectors_for_five_servers() {
         .collect();
     let keys = keys("vector_", 300);
     let mut table: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    smol::block_on(async {
+    rt::block_on(async {
         for hashing in [
             Hashing::Rendezvous,
             Hashing::ketama(),
@@ -218,12 +217,12 @@ fn workload(
     keys: Arc<Vec<String>>,
     stop: Arc<AtomicBool>,
     calls: Arc<AtomicUsize>,
-) -> Vec<smol::Task<Duration>> {
+) -> Vec<impl std::future::Future<Output = Duration>> {
     (0..8)
         .map(|task| {
             let (client, keys, stop, calls) =
                 (client.clone(), keys.clone(), stop.clone(), calls.clone());
-            smol::spawn(async move {
+            rt::spawn(async move {
                 let mut slowest = Duration::ZERO;
                 let mut i = task;
                 while !stop.load(Ordering::Relaxed) {
@@ -238,7 +237,7 @@ fn workload(
                     }
                     slowest = slowest.max(started.elapsed());
                     calls.fetch_add(1, Ordering::Relaxed);
-                    smol::Timer::after(Duration::from_millis(1)).await;
+                    rt::sleep(Duration::from_millis(1)).await;
                 }
                 slowest
             })
@@ -280,7 +279,7 @@ fn a_killed_server_costs_its_keys_only_and_rejoins() {
         .cloned()
         .partition(|k| cluster.locate(k.as_bytes()).as_ref() == Some(&victim_name));
     assert!(!lost.is_empty() && !kept.is_empty());
-    smol::block_on(async {
+    rt::block_on(async {
         let missed = client
             .set_many(keys.iter().map(|k| (k.as_str(), k.as_str())))
             .await
@@ -294,7 +293,7 @@ fn a_killed_server_costs_its_keys_only_and_rejoins() {
     let port = servers[victim].as_ref().unwrap().port;
     servers[victim].take().unwrap().kill();
     std::thread::sleep(Duration::from_millis(500));
-    smol::block_on(async {
+    rt::block_on(async {
         // Its keys miss; every other key is still there.
         let got = client.get_many(keys.iter()).await.unwrap();
         let got: BTreeSet<String> = got
@@ -320,16 +319,16 @@ fn a_killed_server_costs_its_keys_only_and_rejoins() {
         .unwrap();
     let restarted = Memcached::start_on(port);
     let rejoined = until(Duration::from_secs(5), || {
-        smol::block_on(client.set(&probe, "back").into_future()).is_ok()
+        rt::block_on(client.set(&probe, "back").into_future()).is_ok()
     });
     assert!(rejoined, "the restarted server never rejoined");
     assert_eq!(cluster.status()[victim].1, NodeStatus::Healthy);
-    smol::block_on(async {
+    rt::block_on(async {
         let value = direct(&restarted.address).await.get(&probe).await.unwrap();
         assert_eq!(value.unwrap().as_str(), Some("back"));
     });
     stop.store(true, Ordering::Relaxed);
-    let slowest = smol::block_on(async {
+    let slowest = rt::block_on(async {
         let mut slowest = Duration::ZERO;
         for task in tasks {
             slowest = slowest.max(task.await);
@@ -364,7 +363,7 @@ fn a_dead_server_keys_can_move_to_the_others() {
         .filter(|k| cluster.locate(k.as_bytes()).as_ref() == Some(&addresses[0]))
         .collect();
     servers[0].take().unwrap().kill();
-    smol::block_on(async {
+    rt::block_on(async {
         // The first failure marks it dead; from then on its keys live elsewhere.
         let _ = client.set(lost[0], "x").await;
         for key in &lost {
@@ -437,7 +436,7 @@ fn a_stalled_server_does_not_hold_up_the_others() {
         .iter()
         .cloned()
         .partition(|k| cluster.locate(k.as_bytes()).as_ref() == Some(&proxy));
-    smol::block_on(async {
+    rt::block_on(async {
         let missed = client
             .set_many(keys.iter().map(|k| (k.as_str(), "v")))
             .await
@@ -449,13 +448,13 @@ fn a_stalled_server_does_not_hold_up_the_others() {
         let stuck = {
             let client = client.clone();
             let key = slow[0].clone();
-            smol::spawn(async move {
+            rt::spawn(async move {
                 let started = Instant::now();
                 let result = client.set(&key, "x").await;
                 (result.is_err(), started.elapsed())
             })
         };
-        smol::Timer::after(Duration::from_millis(50)).await;
+        rt::sleep(Duration::from_millis(50)).await;
         for key in fast.iter().take(20) {
             let started = Instant::now();
             assert!(client.get(key).await.unwrap().is_some());
@@ -479,7 +478,7 @@ fn admin_commands_reach_every_node() {
     let servers = start(3);
     let addresses = addresses(&servers);
     let cluster = open(&addresses, ClusterOptions::default());
-    smol::block_on(async {
+    rt::block_on(async {
         let client = Client::new(cluster.clone());
         client
             .set_many([("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")])
@@ -532,7 +531,7 @@ fn the_typed_api_through_a_cluster_of_mocks() {
     .unwrap();
     let client = Client::new(cluster.clone());
     let keys = keys("mock:", 120);
-    smol::block_on(async {
+    rt::block_on(async {
         let missed = client
             .set_many(keys.iter().map(|k| (k.as_str(), k.as_str())))
             .await
