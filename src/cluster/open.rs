@@ -1,11 +1,12 @@
-//! [`Cluster::open`]: a cluster of connections to a list of addresses.
+//! [`Cluster::open`] and [`Cluster::open_pools`]: a cluster of connections,
+//! or of pools, to a list of addresses.
 
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::dispatch::Cluster;
 use super::options::ClusterOptions;
 use crate::runtime::{Address, Transport};
-use crate::{Connection, ConnectionOptions, Result};
+use crate::{Connection, ConnectionOptions, Pool, PoolOptions, Result};
 
 impl<S> Cluster<Connection<S>>
 where
@@ -71,5 +72,37 @@ where
             move || transport.connect(&address, &socket)
         };
         self.add_node(address, Connection::new(connector, transport, connection))
+    }
+}
+
+impl<S> Cluster<Pool<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    /// A cluster of one [`Pool`] per address: as [`Cluster::open`], with
+    /// several pipelined connections to each server.
+    pub fn open_pools<R, A>(
+        addresses: impl IntoIterator<Item = A>,
+        transport: R,
+        connection: ConnectionOptions,
+        pool: PoolOptions,
+        options: ClusterOptions,
+    ) -> Result<Self>
+    where
+        R: Transport<Stream = S>,
+        A: AsRef<str>,
+    {
+        let cluster = Cluster::new(options);
+        for address in addresses {
+            let address: Address = address.as_ref().parse()?;
+            let node = Pool::connect_to(
+                &address,
+                transport.clone(),
+                connection.clone(),
+                pool.clone(),
+            );
+            cluster.add_node(address, node)?;
+        }
+        Ok(cluster)
     }
 }

@@ -474,6 +474,51 @@ fn a_stalled_server_does_not_hold_up_the_others() {
 }
 
 #[test]
+fn a_cluster_of_pools_places_keys_as_a_cluster_of_connections() {
+    let servers = start(3);
+    let addresses = addresses(&servers);
+    rt::block_on(async {
+        let pools = Cluster::open_pools(
+            &addresses,
+            rt::transport(),
+            connection_options(),
+            memclient::PoolOptions::new().max_size(4),
+            ClusterOptions::default(),
+        )
+        .expect("addresses parse");
+        let client = Arc::new(Client::new(pools.clone()));
+        let keys = Arc::new(keys("pooled:", 300));
+        // Concurrent writers, so the pools open more than one connection.
+        let writers: Vec<_> = (0..16)
+            .map(|task| {
+                let (client, keys) = (client.clone(), keys.clone());
+                rt::spawn(async move {
+                    for key in keys.iter().skip(task).step_by(16) {
+                        assert!(client.set(key, key.as_str()).await.unwrap());
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await;
+        }
+        let found = holders(&addresses, &keys).await;
+        let connections = open(&addresses, ClusterOptions::default());
+        for key in keys.iter() {
+            assert_eq!(
+                connections.locate(key.as_bytes()).as_ref(),
+                Some(&found[key])
+            );
+            assert_eq!(pools.locate(key.as_bytes()).as_ref(), Some(&found[key]));
+        }
+        assert_eq!(
+            client.get_many(keys.iter()).await.unwrap().len(),
+            keys.len()
+        );
+    });
+}
+
+#[test]
 fn admin_commands_reach_every_node() {
     let servers = start(3);
     let addresses = addresses(&servers);
