@@ -73,12 +73,9 @@ impl<B: Backend, S: Serde> Client<B, S> {
         requests
     }
 
-    /// Sends a batch and collects the user keys whose reply is `miss`.
-    async fn batch(
-        &self,
-        requests: Vec<Request>,
-        miss: fn(&Response) -> bool,
-    ) -> Result<Vec<Bytes>> {
+    /// Sends a batch and collects the user keys whose reply is not `done`
+    /// (a meta reply is read as its classic equivalent first).
+    async fn batch(&self, requests: Vec<Request>, done: Response) -> Result<Vec<Bytes>> {
         let keys: Vec<Bytes> = requests
             .iter()
             .map(|request| request.keys()[0].clone())
@@ -87,8 +84,12 @@ impl<B: Backend, S: Serde> Client<B, S> {
         let mut missed = Vec::new();
         for (key, reply) in keys.iter().zip(replies) {
             match reply {
-                Ok(response) if miss(&response) => missed.push(self.user_key(key)),
-                Ok(_) => {}
+                Ok(response) => {
+                    let response = classic(response, done.clone());
+                    if response != done && response != Response::NoReply {
+                        missed.push(self.user_key(key));
+                    }
+                }
                 Err(error) if error.is_server_reply() => missed.push(self.user_key(key)),
                 Err(error) => return Err(error),
             }
@@ -147,14 +148,7 @@ impl<'a, B: Backend, S: Serde> IntoFuture for SetMany<'a, B, S> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let requests = self.requests?;
-            self.client
-                .batch(requests, |response| {
-                    !matches!(
-                        classic(response.clone(), Response::Stored),
-                        Response::Stored | Response::NoReply
-                    )
-                })
-                .await
+            self.client.batch(requests, Response::Stored).await
         })
     }
 }
@@ -166,14 +160,7 @@ impl<'a, B: Backend, S: Serde> IntoFuture for DeleteMany<'a, B, S> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let requests = self.requests?;
-            self.client
-                .batch(requests, |response| {
-                    !matches!(
-                        classic(response.clone(), Response::Deleted),
-                        Response::Deleted | Response::NoReply
-                    )
-                })
-                .await
+            self.client.batch(requests, Response::Deleted).await
         })
     }
 }
