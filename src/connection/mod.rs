@@ -31,9 +31,14 @@ pub struct ConnectionOptions {
     pub timeout: Option<Duration>,
     /// TCP options applied to each new socket.
     pub socket: SocketOptions,
-    /// The largest data block accepted in a reply; a larger one is a protocol
-    /// error (a hostile or broken server cannot make the client buffer without bound).
-    pub max_value_len: usize,
+    /// The largest reply accepted, in bytes: a value, the values of a
+    /// multi-key read together, the lines of `stats` or `lru_crawler
+    /// metadump`, a meta batch. A larger reply is [`Error::Protocol`] and the
+    /// connection is closed, so a hostile or broken server cannot make the
+    /// client buffer without bound. Default
+    /// [`DEFAULT_MAX_REPLY_LEN`](crate::proto::DEFAULT_MAX_REPLY_LEN), 64 MiB:
+    /// raise it for a server run with a larger item size (`-I`).
+    pub max_reply_len: usize,
 }
 
 impl Default for ConnectionOptions {
@@ -42,7 +47,7 @@ impl Default for ConnectionOptions {
             connect_timeout: Some(Duration::from_secs(5)),
             timeout: None,
             socket: SocketOptions::default(),
-            max_value_len: 1 << 30,
+            max_reply_len: crate::proto::DEFAULT_MAX_REPLY_LEN,
         }
     }
 }
@@ -133,14 +138,14 @@ where
         Self::from_stream_with(stream, ConnectionOptions::default())
     }
 
-    /// [`Connection::from_stream`] with options (only `max_value_len` applies:
+    /// [`Connection::from_stream`] with options (only `max_reply_len` applies:
     /// timeouts need a runtime).
     pub fn from_stream_with(stream: T, options: ConnectionOptions) -> (Self, Driver<T>) {
         let shared = Arc::new(Shared::default());
         let driver = Driver::new(
             stream,
             shared.clone(),
-            ResponseDecoder::with_max_value_len(options.max_value_len),
+            ResponseDecoder::with_max_reply_len(options.max_reply_len),
         );
         let connection = Connection {
             inner: Arc::new(Inner {
@@ -233,7 +238,7 @@ where
         let driver = Driver::new(
             stream,
             shared.clone(),
-            ResponseDecoder::with_max_value_len(self.inner.options.max_value_len),
+            ResponseDecoder::with_max_reply_len(self.inner.options.max_reply_len),
         );
         reconnect.runtime.spawn(Box::pin(driver));
         *self.inner.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(shared.clone());

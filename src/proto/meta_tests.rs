@@ -454,6 +454,6 @@ fn data_blocks_are_slices_and_values_respect_the_limit() {
 
     let mut buf = BytesMut::from(&b"VA 11\r\n"[..]);
     let outcome =
-        ResponseDecoder::with_max_value_len(10).decode(&Request::Meta(mg("k", "v")), &mut buf);
+        ResponseDecoder::with_max_reply_len(10).decode(&Request::Meta(mg("k", "v")), &mut buf);
     assert!(matches!(outcome, Err(Error::Protocol(_))));
 }
