@@ -127,9 +127,11 @@ impl Config {
     }
 
     /// Connects on `runtime` and returns the client. Fails on a bad address,
-    /// an invalid key prefix, or a server that cannot be reached in time.
+    /// an invalid key prefix (before connecting), or a server that cannot be
+    /// reached in time.
     pub async fn connect<R: Transport>(self, runtime: R) -> Result<Client<Connection<R::Stream>>> {
         let address: Address = self.address.parse()?;
+        self.client.validate()?;
         let connection = Connection::connect(&address, runtime.clone(), self.connection).await?;
         Ok(
             Client::with_options(connection, crate::serde::PyFlags, self.client)?

@@ -399,3 +399,113 @@ fn a_gigabyte_value_header_is_refused_with_the_default_limit() {
     eprintln!("1 GB VALUE: the server wrote {written} bytes before the client hung up");
     assert!(written < 64 << 20, "{written}");
 }
+
+/// A stream that counts the bytes written to it and never has a byte to read.
+struct CountingStream(Arc<AtomicUsize>);
+
+impl AsyncRead for CountingStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Poll::Pending
+    }
+}
+
+impl AsyncWrite for CountingStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.fetch_add(buf.len(), Ordering::SeqCst);
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+fn illegal<T: std::fmt::Debug>(result: memclient::Result<T>) -> String {
+    match result {
+        Err(Error::IllegalInput(why)) => why,
+        other => panic!("expected IllegalInput, got {other:?}"),
+    }
+}
+
+#[test]
+fn user_tokens_that_would_inject_a_command_never_reach_the_wire() {
+    use memclient::{Backend, LruCrawler, MetaCommand, MetaFlag, MetaRequest, RawReply, Request};
+    let written = Arc::new(AtomicUsize::new(0));
+    let (connection, driver) = Connection::from_stream(CountingStream(written.clone()));
+    smol::spawn(driver).detach();
+    let c = Client::new(connection);
+    let injected = || MetaFlag::with(b'T', "0\r\nflush_all");
+    smol::block_on(async {
+        // The reproduction: `mg k v f T0` then `flush_all` was sent.
+        let why = illegal(c.meta_get("k").flag(injected()).await);
+        assert!(why.contains("printable ASCII"), "{why}");
+        illegal(c.meta_set("k", "v").flag(injected()).await);
+        illegal(c.meta_delete("k").flag(injected()).await);
+        illegal(c.meta_arithmetic("k").flag(injected()).await);
+        illegal(c.meta_get("k").flag(MetaFlag::bare(b'\n')).await);
+        illegal(c.meta_get("k").flag(MetaFlag::with(b'O', "a b")).await);
+        illegal(c.meta_get("k").opaque("a\r\nflush_all").await);
+        illegal(c.stats(["items\r\nflush_all"]).await);
+        illegal(c.stats_lines([""]).await);
+        illegal(
+            c.lru_crawler(LruCrawler::Metadump(Bytes::from_static(
+                b"all\r\nflush_all",
+            )))
+            .await,
+        );
+        illegal(
+            c.lru_crawler(LruCrawler::Crawl(Bytes::from_static(b"1 2")))
+                .await,
+        );
+        illegal(c.slabs_automove(3).await);
+        illegal(c.raw_command("mn\r\nflush_all", None, RawReply::Line).await);
+        // Requests built by hand are checked by the connection itself.
+        let raw = Request::Meta(MetaRequest {
+            command: MetaCommand::Get,
+            key: Bytes::from_static(b"k"),
+            flags: vec![injected()],
+            data: None,
+        });
+        illegal(c.backend().call(raw.clone()).await);
+        let batch = vec![Request::Version, raw];
+        for reply in c.backend().call_many(batch).await {
+            illegal(reply);
+        }
+        let key_with_line_end = Request::Delete {
+            key: Bytes::from_static(b"k\r\nflush_all"),
+            noreply: true,
+        };
+        illegal(c.backend().call(key_with_line_end).await);
+    });
+    assert_eq!(written.load(Ordering::SeqCst), 0, "bytes reached the wire");
+    // The stream does count what is sent.
+    smol::block_on(async { c.set("k", "v").noreply(true).await }).unwrap();
+    assert_eq!(
+        written.load(Ordering::SeqCst),
+        b"set k 16 0 1 noreply\r\nv\r\n".len()
+    );
+}
+
+#[test]
+fn a_bad_key_prefix_fails_before_connecting() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let result = smol::block_on(
+        Config::new(&address)
+            .key_prefix("app:\r\nflush_all")
+            .connect(Smol),
+    );
+    illegal(result);
+    assert!(listener.accept().is_err(), "a connection was opened");
+}

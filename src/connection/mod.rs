@@ -282,6 +282,7 @@ where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     async fn call(&self, request: Request) -> Result<Response> {
+        request.validate()?;
         let (reply, receiver) = oneshot::channel();
         self.submit(std::iter::once(Pending { request, reply }))
             .await?;
@@ -289,6 +290,9 @@ where
     }
 
     async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
+        if let Some(error) = requests.iter().find_map(|r| r.validate().err()) {
+            return vec![Err(error); requests.len()];
+        }
         let count = requests.len();
         let mut receivers = Vec::with_capacity(count);
         let pending: Vec<Pending> = requests

@@ -52,7 +52,7 @@ fn assert_refused(
     );
     // Not refused early either: a line costs its bytes and a `Bytes` (32).
     assert!(
-        fed >= limit / 8,
+        fed >= limit / 16,
         "refused after {fed} bytes for a limit of {limit}"
     );
 }

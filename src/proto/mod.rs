@@ -8,6 +8,7 @@
 //! read buffer, never copies.
 
 mod budget;
+pub(crate) mod check;
 mod decode;
 mod encode;
 #[cfg(test)]
