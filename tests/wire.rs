@@ -509,3 +509,21 @@ fn a_bad_key_prefix_fails_before_connecting() {
     illegal(result);
     assert!(listener.accept().is_err(), "a connection was opened");
 }
+
+#[test]
+fn a_meta_reply_naming_another_key_is_a_protocol_error() {
+    let server = Scripted::start(vec![
+        b"VA 5 f0 kother\r\nhello\r\n",
+        b"VA 2 f0 kk\r\nok\r\n",
+    ]);
+    let c = client(&server);
+    smol::block_on(async {
+        let message = protocol_error(c.meta_get("k").return_key().await);
+        assert!(message.contains("another key"), "{message}");
+        // The next call runs on a new connection and gets its own key.
+        let item = c.meta_get("k").return_key().await.unwrap().unwrap();
+        assert_eq!(item.key.as_deref(), Some(&b"k"[..]));
+        assert_eq!(item.value.unwrap().as_bytes(), Some(&b"ok"[..]));
+    });
+    assert_eq!(server.accepted.load(Ordering::SeqCst), 2);
+}

@@ -386,6 +386,16 @@ fn finish(item: Item, request: &MetaRequest) -> Result<Item> {
             }
         }
     }
+    // A returned key names the item the reply is about: another key means
+    // the reply is not this request's, whatever else it says.
+    if let Some(key) = reply.token(b'k') {
+        if *key != request.key {
+            return Err(Error::protocol(
+                "meta reply for another key than the request's",
+                key,
+            ));
+        }
+    }
     Ok(Ok(reply))
 }
 
