@@ -513,6 +513,56 @@ fn binary_keys_round_trip() {
     });
 }
 
+#[test]
+fn set_many_and_delete_many_apply_their_options_to_binary_keys() {
+    let c = connect(|c| c.key_prefix(unique_prefix("binmany")).binary_keys(true));
+    rt::block_on(async {
+        // Two sent as `ms` (binary keys), one classic `set`.
+        let keys: [&[u8]; 3] = [b"a b", b"\xff\x00", b"plain"];
+        let not_stored = c
+            .set_many(keys.iter().map(|key| (*key, "v")))
+            .ttl(Duration::from_secs(100))
+            .flags(7)
+            .await
+            .unwrap();
+        assert!(not_stored.is_empty(), "{not_stored:?}");
+        for key in keys {
+            let item = c
+                .meta_get(key)
+                .value(false)
+                .client_flags()
+                .ttl()
+                .await
+                .unwrap()
+                .expect("stored");
+            assert_eq!(item.flags, Some(7), "{key:?}: the flags asked for");
+            let ttl = item.ttl.expect("an expiry");
+            assert!(
+                ttl >= Duration::from_secs(98) && ttl <= Duration::from_secs(100),
+                "{key:?}: {ttl:?}"
+            );
+        }
+        // noreply: nothing to report, everything stored, then deleted.
+        let quiet = c
+            .set_many(keys.iter().map(|key| (*key, "w")))
+            .noreply(true)
+            .await
+            .unwrap();
+        assert!(quiet.is_empty());
+        for key in keys {
+            assert_eq!(text(&c.get(key).await.unwrap()), Some("w"), "{key:?}");
+        }
+        let missed = c.delete_many(keys).noreply(true).await.unwrap();
+        assert!(missed.is_empty());
+        for key in keys {
+            assert_eq!(c.get(key).await.unwrap(), None, "{key:?}");
+        }
+        // Without noreply, the keys not found are reported, binary or not.
+        let missed = c.delete_many(keys).await.unwrap();
+        assert_eq!(missed.len(), 3, "{missed:?}");
+    });
+}
+
 /// Runs `callers` concurrent `get_or_compute` calls spread over `clients`;
 /// returns how many times the compute ran and the values the callers got.
 async fn stampede(
