@@ -276,7 +276,8 @@ impl Request {
     /// character in a key, meta flags that are letters with printable ASCII
     /// tokens, one word per argument, one line per raw command. A
     /// [`Connection`](crate::Connection) checks every request before writing
-    /// it, and [`Client`](crate::Client) before sending it.
+    /// it (in a `call_many`, one invalid request fails the whole batch before
+    /// any of it is sent), and [`Client`](crate::Client) before sending it.
     ///
     /// ```
     /// use bytes::Bytes;

@@ -116,7 +116,10 @@ impl<B, S, T, K> Meta<'_, B, S, T, K> {
     /// travel as one token fails the call before any I/O.
     fn set(mut self, flag: MetaFlag) -> Self {
         if let Err(error) = flag.validate() {
-            self.request = Err(error);
+            // The first reason the call cannot be sent is the one reported.
+            if self.request.is_ok() {
+                self.request = Err(error);
+            }
             return self;
         }
         if let Ok(request) = &mut self.request {
