@@ -338,21 +338,29 @@ where
         }
     }
 
-    /// Queues requests on a live socket; reconnects once if the socket died
+    /// Queues requests on a live socket; tries a new one if the socket died
     /// before the driver took them (they were never written, so that is safe).
-    async fn submit(&self, guard: &mut CallGuard, pending: Vec<Pending>) -> Result<()> {
-        let shared = self.shared().await?;
-        let back = match shared.submit(pending) {
-            Ok(()) => {
-                guard.queued_on(shared);
-                return Ok(());
+    async fn submit(&self, guard: &mut CallGuard, mut pending: Vec<Pending>) -> Result<()> {
+        // A socket can be retired between the look and the queueing; a few
+        // tries, not an endless loop, if sockets keep dying that fast.
+        for _ in 0..3 {
+            let shared = self.shared().await?;
+            match shared.submit(pending) {
+                Ok(()) => {
+                    guard.queued_on(shared);
+                    return Ok(());
+                }
+                Err(back) => pending = back,
             }
-            Err(back) => back,
-        };
-        let shared = self.shared().await?;
-        shared.submit(back).map_err(|_| Error::ConnectionClosed)?;
-        guard.queued_on(shared);
-        Ok(())
+            if self.inner.reconnect.is_none() {
+                break;
+            }
+        }
+        let last = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
+        Err(last
+            .as_ref()
+            .and_then(|shared| shared.closed_error())
+            .unwrap_or(Error::ConnectionClosed))
     }
 }
 
