@@ -297,6 +297,40 @@ fn a_client_with_default_options_times_out_on_a_silent_server() {
     assert!(started.elapsed() < DEFAULT_TIMEOUT + MARGIN);
 }
 
+#[test]
+fn callers_beyond_max_in_flight_wait_for_room_within_their_timeout() {
+    let server = Hostile::silent();
+    let mut options = ConnectionOptions::default();
+    options.timeout = Some(Duration::from_millis(500));
+    options.max_in_flight = 4;
+    let connection = Connection::new(connector(&server.address), rt::transport(), options);
+    let client = Arc::new(Client::new(connection));
+    let (sent, results) = rt::block_on(async {
+        let calls: Vec<_> = (0..16)
+            .map(|_| {
+                let client = client.clone();
+                rt::spawn(async move { client.get("k").await })
+            })
+            .collect();
+        rt::sleep(Duration::from_millis(300)).await;
+        // Only the calls that found room reached the server.
+        let sent = server.requests();
+        let mut results = Vec::new();
+        for call in calls {
+            results.push(call.await);
+        }
+        (sent, results)
+    });
+    eprintln!("{sent} of 16 requests reached the server with max_in_flight 4");
+    assert_eq!(sent, 4);
+    for result in results {
+        assert!(
+            matches!(result, Err(Error::Timeout(_) | Error::ConnectionRetired)),
+            "{result:?}"
+        );
+    }
+}
+
 /// Values that count how many of them are still alive anywhere.
 struct Tracked(Vec<u8>, Arc<AtomicUsize>);
 

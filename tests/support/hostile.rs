@@ -31,6 +31,7 @@ pub struct Hostile {
     /// `127.0.0.1:port`.
     pub address: String,
     accepted: Arc<AtomicUsize>,
+    received: Arc<AtomicUsize>,
 }
 
 impl Hostile {
@@ -57,22 +58,33 @@ impl Hostile {
     ) -> Hostile {
         let address = listener.local_addr().unwrap().to_string();
         let accepted = Arc::new(AtomicUsize::new(0));
+        let received = Arc::new(AtomicUsize::new(0));
         let script: Arc<Script> = Arc::new(script);
         let store = Arc::new(Mutex::new(HashMap::new()));
-        let counter = accepted.clone();
+        let (counter, requests) = (accepted.clone(), received.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let number = counter.fetch_add(1, Ordering::SeqCst);
                 let (script, store) = (script.clone(), store.clone());
-                std::thread::spawn(move || serve(stream, number, &*script, &store));
+                let requests = requests.clone();
+                std::thread::spawn(move || serve(stream, number, &*script, &store, &requests));
             }
         });
-        Hostile { address, accepted }
+        Hostile {
+            address,
+            accepted,
+            received,
+        }
     }
 
     /// Accepts, reads, never answers.
     pub fn silent() -> Hostile {
         Hostile::start(|_, _| Act::Stall)
+    }
+
+    /// Requests received so far, on every connection.
+    pub fn requests(&self) -> usize {
+        self.received.load(Ordering::SeqCst)
     }
 
     /// Connections accepted so far.
@@ -86,6 +98,7 @@ fn serve(
     number: usize,
     script: &Script,
     store: &Mutex<HashMap<Vec<u8>, Vec<u8>>>,
+    received: &AtomicUsize,
 ) {
     let mut out = stream.try_clone().expect("clone");
     let mut input = BufReader::new(stream);
@@ -102,6 +115,7 @@ fn serve(
         if input.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
             return;
         }
+        received.fetch_add(1, Ordering::SeqCst);
         let words: Vec<Vec<u8>> = line
             .trim_ascii()
             .split(|b| *b == b' ')
