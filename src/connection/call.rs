@@ -85,7 +85,7 @@ impl CallSlot {
         }
     }
 
-    fn owes_reply(&self) -> bool {
+    pub(crate) fn owes_reply(&self) -> bool {
         matches!(*self.lock(), Stage::Written)
     }
 }
@@ -170,13 +170,6 @@ impl Drop for CallGuard {
         else {
             return;
         };
-        let slots = std::mem::take(&mut self.slots);
-        let sleep = runtime.sleep(deadline.saturating_duration_since(Instant::now()));
-        runtime.spawn(Box::pin(async move {
-            sleep.await;
-            if slots.iter().any(|slot| slot.owes_reply()) {
-                socket.retire(Error::ConnectionRetired);
-            }
-        }));
+        super::watch::watch(socket, std::mem::take(&mut self.slots), deadline, runtime);
     }
 }

@@ -5,6 +5,7 @@ mod call;
 mod driver;
 mod reconnect;
 mod shared;
+mod watch;
 
 use std::future::Future;
 use std::io;

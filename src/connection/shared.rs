@@ -6,6 +6,7 @@ use std::task::Waker;
 use futures_channel::oneshot;
 
 use super::call::CallSlot;
+use super::watch::Watch;
 use crate::{Error, Response, Result};
 
 /// Where the driver sends the reply of one request.
@@ -27,6 +28,8 @@ pub(crate) struct Pending {
 #[derive(Default)]
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// Replies owed to callers that were cancelled.
+    watch: Watch,
 }
 
 #[derive(Default)]
@@ -97,6 +100,11 @@ impl Shared {
         if let Some(driver) = driver {
             driver.wake();
         }
+    }
+
+    /// The replies this socket owes to cancelled callers.
+    pub(crate) fn watch(&self) -> &Watch {
+        &self.watch
     }
 
     /// True once the driver has stopped.
