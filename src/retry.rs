@@ -408,6 +408,19 @@ mod tests {
     }
 
     #[test]
+    fn a_retired_connection_is_retried_like_a_closed_one() {
+        let script = Scripted::new([Err(Error::ConnectionRetired), Ok(Response::Values(vec![]))]);
+        let (retry, _) = make(script, RetryOptions::default());
+        let result = smol::block_on(retry.call(get("a")));
+        assert_eq!(result.unwrap(), Response::Values(vec![]));
+        let off = RetryOn {
+            connection_closed: false,
+            ..RetryOn::default()
+        };
+        assert!(!off.retries(&Error::ConnectionRetired));
+    }
+
+    #[test]
     fn gives_up_after_the_attempts() {
         let script = Scripted::new([
             Err(Error::ConnectionClosed),
