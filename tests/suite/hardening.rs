@@ -185,6 +185,30 @@ fn a_cancelled_call_whose_reply_never_comes_retires_the_socket() {
 }
 
 #[test]
+fn a_cancelled_call_whose_reply_comes_in_time_keeps_the_socket() {
+    let server = Hostile::start(
+        |_, request| {
+            if request == 1 {
+                Act::Late
+            } else {
+                Act::Answer
+            }
+        },
+    );
+    let client = rt::block_on(rt::connect(Config::new(&server.address).timeout(TIMEOUT))).unwrap();
+    rt::block_on(async {
+        assert_eq!(client.get("k").await.unwrap(), None);
+        // Written, then given up on; its reply comes 100 ms later, within the timeout.
+        assert!(within(Duration::from_millis(20), client.get("k"))
+            .await
+            .is_none());
+        rt::sleep(TIMEOUT + Duration::from_millis(100)).await;
+        assert_eq!(client.get("k").await.unwrap(), None);
+    });
+    assert_eq!(server.connections(), 1, "the socket was kept");
+}
+
+#[test]
 fn a_cluster_node_that_stalled_once_rejoins() {
     let healthy = Memcached::shared();
     let stalled = stalls_once();

@@ -20,6 +20,8 @@ pub enum Act {
     Stall,
     /// Stop reading this connection, for good.
     Deaf,
+    /// Answer it after 100 ms.
+    Late,
 }
 
 /// Decides, per connection (numbered from 0 in accept order) and request
@@ -125,6 +127,9 @@ fn serve(
         stalled |= act == Act::Stall;
         if stalled || act == Act::Drop {
             continue;
+        }
+        if act == Act::Late {
+            std::thread::sleep(Duration::from_millis(100));
         }
         if out.write_all(&reply).is_err() {
             return;
