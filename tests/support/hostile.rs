@@ -200,13 +200,13 @@ impl FullBacklog {
         let address = listener.local_addr().unwrap().as_socket().unwrap();
         let mut queued = Vec::new();
         // Fill the accept queue until a connect no longer completes.
-        for _ in 0..16 {
+        for _ in 0..64 {
             match TcpStream::connect_timeout(&address, Duration::from_millis(100)) {
                 Ok(stream) => queued.push(stream),
                 Err(_) => break,
             }
         }
-        assert!(queued.len() < 16, "the backlog never filled");
+        assert!(queued.len() < 64, "the backlog never filled");
         FullBacklog {
             address: address.to_string(),
             _listener: listener,
