@@ -116,10 +116,18 @@ impl Config {
         self
     }
 
-    /// Read errors become misses; see [`ClientOptions::ignore_errors`].
-    pub fn ignore_errors(mut self, on: bool) -> Self {
-        self.client.ignore_errors = on;
+    /// Read errors become misses (pymemcache's `ignore_exc`); see
+    /// [`ClientOptions::errors_as_misses`].
+    #[doc(alias = "ignore_exc")]
+    pub fn errors_as_misses(mut self, on: bool) -> Self {
+        self.client.errors_as_misses = on;
         self
+    }
+
+    /// The former name of [`errors_as_misses`](Self::errors_as_misses).
+    #[deprecated(note = "renamed to `errors_as_misses`, the name `ClusterOptions` uses too")]
+    pub fn ignore_errors(self, on: bool) -> Self {
+        self.errors_as_misses(on)
     }
 
     /// Accept UTF-8 keys; see [`ClientOptions::allow_unicode_keys`].

@@ -18,6 +18,9 @@ pub mod runtime;
 pub mod serde;
 
 pub use backend::Backend;
+/// The byte buffer of keys and raw values (`get_many`'s keys, `RawBytes`
+/// values), re-exported so that naming it needs no `bytes` dependency.
+pub use bytes::Bytes;
 pub use client::{
     ArithKind, Call, CasOutcome, Client, ClientOptions, DeleteKind, DeleteMany, FlushKind, GetKind,
     GetOrCompute, Meta, MetaCounter, MetaItem, MetaOutcome, MetaWrite, MultiGet, PlainKind,
@@ -37,6 +40,9 @@ pub use request::{
 };
 pub use response::{Response, Value};
 pub use retry::{Retry, RetryOn, RetryOptions};
+/// The value type of the default serde, also at
+/// [`memclient::serde::CacheValue`](crate::serde::CacheValue).
+pub use serde::CacheValue;
 
 #[cfg(feature = "async-std")]
 pub use runtime::async_std;

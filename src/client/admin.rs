@@ -31,6 +31,19 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// (`["items"]`, `["slabs"]`, `["settings"]`, `["sizes"]`, `["conns"]`,
     /// `["cachedump", "1", "10"]`, ...). Values are typed as pymemcache types
     /// them: integers, floats, booleans for on/off settings, text otherwise.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// use memclient::StatValue;
+    /// client.set("k", "v").await?;
+    /// let stats = client.stats([] as [&str; 0]).await?;
+    /// assert_eq!(stats.get("curr_items"), Some(&StatValue::Int(1)));
+    /// let settings = client.stats(["settings"]).await?;
+    /// assert!(settings.contains_key("maxbytes"));
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn stats<A: AsRef<[u8]>>(
         &self,
         args: impl IntoIterator<Item = A>,
@@ -52,6 +65,15 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// The server's version string, e.g. `1.6.18`.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// let version = client.version().await?;
+    /// assert!(version.starts_with("1."));
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn version(&self) -> Result<String> {
         match self.backend.call(Request::Version).await? {
             Response::Version(version) => Ok(String::from_utf8_lossy(&version).into_owned()),
@@ -60,6 +82,16 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// Invalidates every item, now or after [`delay`](Call::delay).
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// client.set("k", "v").await?;
+    /// client.flush_all().await?;
+    /// assert_eq!(client.get("k").await?, None);
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn flush_all(&self) -> Call<'_, B, S, (), FlushKind> {
         let request = Request::FlushAll {
             delay: None,

@@ -67,7 +67,10 @@ impl<'a, B, S, T, K> Call<'a, B, S, T, K> {
 }
 
 impl<B, S, T> Call<'_, B, S, T, StorageKind> {
-    /// When the item expires. The default is never.
+    /// When the item expires: a `Duration` from now, a `SystemTime`, or a
+    /// [`Ttl`]. The default is never ([`Ttl::Never`]). **`Duration::ZERO`
+    /// stores an item that is already expired**; for pymemcache's `expire=0`
+    /// (never) use [`Ttl::from_expire`].
     pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
         let exptime = ttl.into().to_exptime(SystemTime::now());
         if let Ok(request) = &mut self.request {

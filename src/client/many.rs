@@ -34,6 +34,20 @@ pub struct DeleteMany<'a, B, S> {
 
 impl<B: Backend, S: Serde> Client<B, S> {
     /// Stores every `(key, value)`; see [`SetMany`].
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// use std::time::Duration;
+    /// let not_stored = client
+    ///     .set_many([("a", "1"), ("b", "2"), ("c", "3")])
+    ///     .ttl(Duration::from_secs(600))
+    ///     .await?;
+    /// assert!(not_stored.is_empty());
+    /// assert_eq!(client.get_many(["a", "b", "c"]).await?.len(), 3);
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn set_many<K, V>(&self, items: impl IntoIterator<Item = (K, V)>) -> SetMany<'_, B, S>
     where
         K: AsRef<[u8]>,
@@ -51,6 +65,16 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// Deletes every key; see [`DeleteMany`].
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// client.set_many([("a", "1"), ("b", "2")]).await?;
+    /// let not_found = client.delete_many(["a", "b", "c"]).await?;
+    /// assert_eq!(not_found, vec![memclient::Bytes::from("c")]);
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn delete_many<K: AsRef<[u8]>>(
         &self,
         keys: impl IntoIterator<Item = K>,
@@ -100,7 +124,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
 
 impl<B, S> SetMany<'_, B, S> {
     /// When the items expire. The default is never. Applies to every item,
-    /// those sent as `ms` for their binary key too.
+    /// those sent as `ms` for their binary key too. `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
         let exptime = ttl.into().to_exptime(SystemTime::now());
         self.for_each(|request| set_exptime(request, exptime));

@@ -12,6 +12,16 @@ use crate::{Backend, Request, Response, Result, Retrieve, RetrieveCommand, Value
 
 impl<B: Backend, S: Serde> Client<B, S> {
     /// The value stored under `key`, or `None` on a miss.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// client.set("user:1", "Ada").await?;
+    /// assert_eq!(client.get("user:1").await?.as_ref().and_then(|v| v.as_str()), Some("Ada"));
+    /// assert_eq!(client.get("user:2").await?, None);   // a miss is not an error
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<S::Value>> {
         let key = self.read_key(key.as_ref())?;
         self.read(async {
@@ -27,6 +37,20 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// The values of the keys that hit, by key (without the prefix). One
     /// request: a `get` line or a meta batch, as
     /// [`multi_get`](crate::ClientOptions::multi_get) says.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// client.set("a", 1i64).await?;
+    /// client.set("b", "two").await?;
+    /// let values = client.get_many(["a", "b", "missing"]).await?;
+    /// assert_eq!(values.len(), 2);   // misses are left out
+    /// // The keys are `Bytes`: look them up with a byte string.
+    /// assert_eq!(values.get(b"a".as_slice()).and_then(|v| v.as_int()), Some(1));
+    /// assert_eq!(values.get("b".as_bytes()).and_then(|v| v.as_str()), Some("two"));
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn get_many<K: AsRef<[u8]>>(
         &self,
         keys: impl IntoIterator<Item = K>,
@@ -41,6 +65,17 @@ impl<B: Backend, S: Serde> Client<B, S> {
 
     /// The value under `key` with its cas unique, for a later
     /// [`cas`](Client::cas).
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// client.set("k", "v").await?;
+    /// let (value, token) = client.gets("k").await?.expect("just stored");
+    /// assert_eq!(value.as_str(), Some("v"));
+    /// assert!(client.cas("k", "w", token).await?.is_stored());
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn gets(&self, key: impl AsRef<[u8]>) -> Result<Option<(S::Value, u64)>> {
         let key = self.read_key(key.as_ref())?;
         self.read(async {
@@ -67,6 +102,19 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// Gets the value under `key` and sets its expiry to `ttl` (get and touch).
+    /// `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// use std::time::Duration;
+    /// client.set("session", "data").ttl(Duration::from_secs(60)).await?;
+    /// // Read it and give it another 30 minutes.
+    /// let session = client.gat("session", Duration::from_secs(1800)).await?;
+    /// assert!(session.is_some());
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub async fn gat(
         &self,
         key: impl AsRef<[u8]>,
@@ -82,7 +130,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
         .await
     }
 
-    /// [`gat`](Client::gat) with the cas unique.
+    /// [`gat`](Client::gat) with the cas unique. `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub async fn gats(
         &self,
         key: impl AsRef<[u8]>,
@@ -143,7 +191,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// Runs a read, turning its errors into misses when the client ignores errors.
     async fn read<T: Default>(&self, read: impl Future<Output = Result<T>>) -> Result<T> {
         match read.await {
-            Err(_) if self.options.ignore_errors => Ok(T::default()),
+            Err(_) if self.options.errors_as_misses => Ok(T::default()),
             result => result,
         }
     }

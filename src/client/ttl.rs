@@ -10,16 +10,71 @@ const RELATIVE_LIMIT: u64 = 60 * 60 * 24 * 30;
 /// Converts from [`Duration`] (relative) and [`SystemTime`] (absolute). The
 /// wire format's rules (relative seconds up to 30 days, a unix time beyond,
 /// negative for "already expired") are handled here, not by the caller.
+///
+/// # Zero is not "never"
+///
+/// A `Duration` is a time to live, so **`Duration::ZERO` stores an item that
+/// is already expired** (memclient sends `exptime -1`), as a time in the past
+/// does. In memcached's own `exptime` and in pymemcache's `expire=0`, zero
+/// means *never expires*; with memclient that is [`Ttl::Never`], the default
+/// of every write. A ttl read from a configuration where 0 means "no
+/// expiry" goes through [`Ttl::from_expire`], which keeps that meaning:
+///
+/// ```
+/// use std::time::Duration;
+/// use memclient::{Client, Ttl};
+/// # futures_lite::future::block_on(async {
+/// let client = Client::new(memclient_mock::MockMemcache::new());
+///
+/// client.set("gone", "x").ttl(Duration::ZERO).await?;       // expired at once
+/// assert_eq!(client.get("gone").await?, None);
+///
+/// client.set("kept", "x").ttl(Ttl::from_expire(0)).await?;  // pymemcache's expire=0
+/// client.set("also", "x").ttl(Ttl::Never).await?;           // the same
+/// client.set("hour", "x").ttl(Ttl::from_expire(3600)).await?;
+/// assert!(client.get("kept").await?.is_some());
+/// # Ok::<_, memclient::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Ttl {
-    /// The item does not expire (it may still be evicted).
+    /// The item does not expire (it may still be evicted). The default.
     #[default]
     Never,
     /// The item expires this long after it is stored. Sub-second parts round up
-    /// to the next second; `Duration::ZERO` means already expired.
+    /// to the next second; **`Duration::ZERO` means already expired**, not
+    /// never (see [`Ttl::from_expire`] for pymemcache's meaning of 0).
     After(Duration),
     /// The item expires at this time; a time in the past means already expired.
     At(SystemTime),
+}
+
+impl Ttl {
+    /// A ttl that has already run out: the item is stored expired, so the
+    /// next read misses. The same as `Duration::ZERO`.
+    pub const EXPIRED: Ttl = Ttl::After(Duration::ZERO);
+
+    /// pymemcache's and memcached's `expire` in seconds, with their meaning
+    /// of zero: `0` is [`Ttl::Never`], any other number is that many seconds
+    /// from now (beyond 30 days too: memclient sends the absolute time
+    /// memcached needs for those).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use memclient::Ttl;
+    ///
+    /// assert_eq!(Ttl::from_expire(0), Ttl::Never);
+    /// assert_eq!(Ttl::from_expire(60), Ttl::After(Duration::from_secs(60)));
+    /// // A Duration means what it says: zero seconds left to live.
+    /// assert_eq!(Ttl::from(Duration::ZERO), Ttl::EXPIRED);
+    /// ```
+    #[doc(alias = "expire")]
+    pub fn from_expire(seconds: u64) -> Ttl {
+        match seconds {
+            0 => Ttl::Never,
+            seconds => Ttl::After(Duration::from_secs(seconds)),
+        }
+    }
 }
 
 impl From<Duration> for Ttl {
@@ -104,5 +159,15 @@ mod tests {
         );
         assert_eq!(Ttl::from(now).to_exptime(now), -1);
         assert_eq!(Ttl::from(now - Duration::from_secs(5)).to_exptime(now), -1);
+    }
+
+    #[test]
+    fn zero_is_expired_as_a_duration_and_never_as_an_expire() {
+        let now = SystemTime::now();
+        assert_eq!(Ttl::from(Duration::ZERO).to_exptime(now), -1);
+        assert_eq!(Ttl::EXPIRED.to_exptime(now), -1);
+        assert_eq!(Ttl::from_expire(0).to_exptime(now), 0);
+        assert_eq!(Ttl::from_expire(90).to_exptime(now), 90);
+        assert_eq!(Ttl::default(), Ttl::Never);
     }
 }

@@ -1,4 +1,4 @@
-//! The single-key writes: storage commands, `delete`, `incr`/`decr`, `touch`.
+//! The single-key writes: storage commands, `cas`, `delete`, `touch`.
 
 use std::time::SystemTime;
 
@@ -8,12 +8,31 @@ use super::call::{Call, PlainKind, StorageKind};
 use super::{unexpected, Client, Ttl};
 use crate::serde::Serde;
 use crate::{
-    ArithOp, Backend, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Request, Response, Result,
+    Backend, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Request, Response, Result,
     Store, StoreCommand,
 };
 
-/// The outcome of [`Client::cas`].
+/// The outcome of [`Client::cas`]: stored, or why not.
+///
+/// `set`, `add` and `delete` resolve to a `bool`; `cas` tells the two ways
+/// it can fail apart, so it resolves to this. Ask it
+/// [`is_stored`](Self::is_stored) where a `bool` would do:
+///
+/// ```
+/// # futures_lite::future::block_on(async {
+/// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+/// client.set("k", "v1").await?;
+/// let (_, token) = client.gets("k").await?.expect("just stored");
+/// if client.cas("k", "v2", token).await?.is_stored() {
+///     println!("updated");
+/// }
+/// // The token is spent: the item changed since.
+/// assert_eq!(client.cas("k", "v3", token).await?, memclient::CasOutcome::Exists);
+/// # Ok::<_, memclient::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a cas may not have stored anything: check the outcome"]
 pub enum CasOutcome {
     /// Stored: nobody wrote the item since the `gets` (also the result of a
     /// `noreply` cas, which cannot know).
@@ -24,10 +43,45 @@ pub enum CasOutcome {
     NotFound,
 }
 
+impl CasOutcome {
+    /// True when the value was stored ([`Stored`](Self::Stored)).
+    pub fn is_stored(self) -> bool {
+        self == CasOutcome::Stored
+    }
+
+    /// True when the item changed since the `gets`
+    /// ([`Exists`](Self::Exists)): read it again and retry.
+    pub fn is_conflict(self) -> bool {
+        self == CasOutcome::Exists
+    }
+}
+
+impl From<CasOutcome> for bool {
+    /// [`CasOutcome::is_stored`].
+    fn from(outcome: CasOutcome) -> bool {
+        outcome.is_stored()
+    }
+}
+
 type StoreCall<'a, B, S, T> = Call<'a, B, S, T, StorageKind>;
 
 impl<B: Backend, S: Serde> Client<B, S> {
     /// Stores `value` under `key`. Resolves to `true` when stored.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// use std::time::Duration;
+    /// client.set("greeting", "hello").await?;                    // never expires
+    /// client.set("visits", 41i64).ttl(Duration::from_secs(3600)).await?;
+    /// client.set("blob", vec![0u8, 1, 2]).flags(42).await?;      // your own flags
+    /// client.set("fire-and-forget", "x").noreply(true).await?;   // no reply awaited
+    /// let buffer = [7u8; 16];
+    /// client.set("copy", &buffer[..]).await?;                   // a borrowed slice is copied
+    /// assert_eq!(client.get("visits").await?.and_then(|v| v.as_int()), Some(41));
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn set(
         &self,
         key: impl AsRef<[u8]>,
@@ -37,6 +91,15 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// Stores `value` only if `key` holds nothing. `false`: it was not stored.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// assert!(client.add("lock:job", "worker-1").await?);    // took it
+    /// assert!(!client.add("lock:job", "worker-2").await?);   // already held
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn add(
         &self,
         key: impl AsRef<[u8]>,
@@ -75,6 +138,25 @@ impl<B: Backend, S: Serde> Client<B, S> {
 
     /// Stores `value` only if the item's cas unique is still `unique` (from
     /// [`gets`](Client::gets)).
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// // The check-and-set loop: read with a token, write only if nobody wrote since.
+    /// client.set("counter", "0").await?;
+    /// loop {
+    ///     let Some((value, token)) = client.gets("counter").await? else { break };
+    ///     let next: i64 = value.as_str().unwrap_or("0").parse().unwrap_or(0) + 1;
+    ///     match client.cas("counter", next.to_string(), token).await? {
+    ///         memclient::CasOutcome::Stored => break,
+    ///         memclient::CasOutcome::Exists => continue,    // changed: read again
+    ///         memclient::CasOutcome::NotFound => break,     // deleted meanwhile
+    ///     }
+    /// }
+    /// assert_eq!(client.get("counter").await?.as_ref().and_then(|v| v.as_str()), Some("1"));
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn cas(
         &self,
         key: impl AsRef<[u8]>,
@@ -93,6 +175,16 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// Deletes `key`. `false`: there was nothing to delete.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// client.set("k", "v").await?;
+    /// assert!(client.delete("k").await?);
+    /// assert!(!client.delete("k").await?);   // already gone
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Call<'_, B, S, bool, PlainKind> {
         let request = self.delete_request(key.as_ref());
         Call::new(self, request, |response| {
@@ -104,26 +196,20 @@ impl<B: Backend, S: Serde> Client<B, S> {
         })
     }
 
-    /// Adds `delta` to the decimal number under `key`, wrapping at 2^64. The new
-    /// value, or `None` if the key is missing (or with `noreply`).
-    pub fn incr(
-        &self,
-        key: impl AsRef<[u8]>,
-        delta: u64,
-    ) -> Call<'_, B, S, Option<u64>, PlainKind> {
-        self.arith(ArithOp::Incr, key.as_ref(), delta)
-    }
-
-    /// Subtracts `delta` from the decimal number under `key`, stopping at 0.
-    pub fn decr(
-        &self,
-        key: impl AsRef<[u8]>,
-        delta: u64,
-    ) -> Call<'_, B, S, Option<u64>, PlainKind> {
-        self.arith(ArithOp::Decr, key.as_ref(), delta)
-    }
-
     /// Sets a new expiry on `key`. `false`: the key is missing.
+    /// `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
+    /// use std::time::Duration;
+    /// client.set("session", "data").ttl(Duration::from_secs(60)).await?;
+    /// assert!(client.touch("session", Duration::from_secs(1800)).await?);
+    /// assert!(client.touch("session", memclient::Ttl::Never).await?);
+    /// assert!(!client.touch("no-such-key", Duration::from_secs(60)).await?);
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn touch(
         &self,
         key: impl AsRef<[u8]>,
@@ -210,35 +296,10 @@ impl<B: Backend, S: Serde> Client<B, S> {
             true => binary_request(MetaCommand::Delete, key, Vec::new(), None),
         })
     }
-
-    fn arith(&self, op: ArithOp, key: &[u8], delta: u64) -> Call<'_, B, S, Option<u64>, PlainKind> {
-        let request = self.meta_key(key).map(|(key, binary)| match binary {
-            false => Request::Arith {
-                op,
-                key,
-                delta,
-                noreply: false,
-            },
-            true => {
-                let mut flags = vec![MetaFlag::bare(b'v'), number(b'D', delta)];
-                if op == ArithOp::Decr {
-                    flags.push(MetaFlag::with(b'M', "D"));
-                }
-                binary_request(MetaCommand::Arithmetic, key, flags, None)
-            }
-        });
-        Call::new(self, request, |response| {
-            match classic(response, Response::NoReply) {
-                Response::Number(value) => Ok(Some(value)),
-                Response::NotFound | Response::NoReply => Ok(None),
-                other => Err(unexpected(&other, "incr/decr")),
-            }
-        })
-    }
 }
 
 /// A meta request for a binary key (`b` first).
-fn binary_request(
+pub(super) fn binary_request(
     command: MetaCommand,
     key: Bytes,
     flags: Vec<MetaFlag>,
@@ -256,7 +317,7 @@ fn binary_request(
 }
 
 /// A flag with a number.
-fn number(flag: u8, n: impl std::fmt::Display) -> MetaFlag {
+pub(super) fn number(flag: u8, n: impl std::fmt::Display) -> MetaFlag {
     MetaFlag::with(flag, n.to_string())
 }
 

@@ -605,12 +605,12 @@ fn raw_bytes_and_compression_serdes() {
 }
 
 #[test]
-fn ignore_errors_turns_read_failures_into_misses() {
+fn errors_as_misses_turns_read_failures_into_misses() {
     let server = Memcached::start();
     let address = server.address.clone();
     let c = rt::block_on(rt::connect(
         Config::new(&address)
-            .ignore_errors(true)
+            .errors_as_misses(true)
             .timeout(Duration::from_millis(500))
             .connect_timeout(Duration::from_millis(500)),
     ))

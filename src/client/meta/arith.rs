@@ -74,7 +74,7 @@ impl<B, S, T> Meta<'_, B, S, T, ArithKind> {
     }
 
     /// Create the item on a miss (`N`) with this ttl, holding
-    /// [`initial`](Self::initial) (0 by default).
+    /// [`initial`](Self::initial) (0 by default). `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn vivify(self, ttl: impl Into<Ttl>) -> Self {
         self.ttl_flag(b'N', ttl)
     }
@@ -84,7 +84,7 @@ impl<B, S, T> Meta<'_, B, S, T, ArithKind> {
         self.number(b'J', value)
     }
 
-    /// A new ttl on success (`T`).
+    /// A new ttl on success (`T`). `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn ttl(self, ttl: impl Into<Ttl>) -> Self {
         self.ttl_flag(b'T', ttl)
     }

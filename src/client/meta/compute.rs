@@ -70,18 +70,37 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// The value under `key`; when it is missing (or stale), exactly one
     /// caller across all clients runs `compute` and stores the result for
     /// `ttl`, while the others wait for it. See [`GetOrCompute`].
+    /// `Duration::ZERO` as `ttl` stores a value that is already expired,
+    /// so every call computes: see [`Ttl`](crate::Ttl).
     ///
     /// ```
-    /// # async fn demo<B: memclient::Backend>(client: memclient::Client<B>) -> memclient::Result<()> {
+    /// # #[cfg(feature = "smol")]
+    /// # smol::block_on(async {
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::time::Duration;
+    /// use memclient::{CacheValue, Client};
+    ///
+    /// // Losers wait on a runtime: a client from `Config::connect` has one.
+    /// let client = Client::new(memclient_mock::MockMemcache::new())
+    ///     .with_runtime(memclient::smol::Smol);
+    /// let renders = AtomicUsize::new(0);
+    /// let render = || async {
+    ///     renders.fetch_add(1, Ordering::Relaxed);
+    ///     Ok::<_, memclient::Error>(CacheValue::from("<html>...</html>"))
+    /// };
     /// let page = client
-    ///     .get_or_compute("page:home", Duration::from_secs(300), || async {
-    ///         Ok::<_, memclient::Error>("<html>...</html>".into())
-    ///     })
-    ///     .recache(Duration::from_secs(30))
+    ///     .get_or_compute("page:home", Duration::from_secs(300), render)
+    ///     .recache(Duration::from_secs(30))   // refresh before it expires
     ///     .await?;
-    /// # Ok(())
-    /// # }
+    /// assert_eq!(page.as_str(), Some("<html>...</html>"));
+    /// // Now cached: the next call is a plain hit, nothing is rendered.
+    /// let again = client
+    ///     .get_or_compute("page:home", Duration::from_secs(300), render)
+    ///     .await?;
+    /// assert_eq!(again, page);
+    /// assert_eq!(renders.load(Ordering::Relaxed), 1);
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
     /// ```
     pub fn get_or_compute<F>(
         &self,

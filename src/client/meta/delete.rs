@@ -42,6 +42,7 @@ impl<B, S, T> Meta<'_, B, S, T, DeleteKind> {
     }
 
     /// With [`invalidate`](Self::invalidate): the stale item's new ttl (`T`).
+    /// `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn ttl(self, ttl: impl Into<Ttl>) -> Self {
         self.ttl_flag(b'T', ttl)
     }

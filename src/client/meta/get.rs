@@ -51,14 +51,16 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// (`v`, with its flags `f`) unless told otherwise:
     ///
     /// ```
-    /// # async fn demo<B: memclient::Backend>(client: memclient::Client<B>) -> memclient::Result<()> {
+    /// # futures_lite::future::block_on(async {
+    /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
     /// use std::time::Duration;
-    /// let item = client.meta_get("greeting").cas().ttl().await?;
-    /// if let Some(item) = item {
-    ///     println!("{:?} cas {:?}, expires in {:?}", item.value, item.cas, item.ttl);
-    /// }
-    /// # Ok(())
-    /// # }
+    /// client.set("greeting", "hello").ttl(Duration::from_secs(60)).await?;
+    /// let item = client.meta_get("greeting").cas().ttl().await?.expect("stored");
+    /// assert_eq!(item.value.as_ref().and_then(|v| v.as_str()), Some("hello"));
+    /// assert!(item.cas.is_some());
+    /// println!("expires in {:?}", item.ttl);
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
     /// ```
     pub fn meta_get(
         &self,
@@ -123,6 +125,7 @@ impl<B, S, T> Meta<'_, B, S, T, GetKind> {
     /// Vivify on a miss (`N`): create an empty item living `ttl` and make
     /// this caller the winner (`W`); later callers see `Z`. The base of
     /// stampede protection, see [`get_or_compute`](Client::get_or_compute).
+    /// `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn vivify(self, ttl: impl Into<Ttl>) -> Self {
         self.ttl_flag(b'N', ttl)
     }
@@ -133,7 +136,7 @@ impl<B, S, T> Meta<'_, B, S, T, GetKind> {
         self.number(b'R', threshold.as_secs())
     }
 
-    /// Set a new time to live on a hit (`T`), as `touch` / `gat`.
+    /// Set a new time to live on a hit (`T`), as `touch` / `gat`. `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn touch(self, ttl: impl Into<Ttl>) -> Self {
         self.ttl_flag(b'T', ttl)
     }

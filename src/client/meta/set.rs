@@ -126,7 +126,7 @@ impl<B, S, T> Meta<'_, B, S, T, SetKind> {
         }
     }
 
-    /// When the item expires (`T`); never by default.
+    /// When the item expires (`T`); never by default. `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn ttl(self, ttl: impl Into<Ttl>) -> Self {
         self.ttl_flag(b'T', ttl)
     }
@@ -159,7 +159,7 @@ impl<B, S, T> Meta<'_, B, S, T, SetKind> {
 
     /// In append or prepend mode, create the item on a miss with this ttl
     /// (`N`). Needs a memcached newer than 1.6.18, which takes the flag but
-    /// answers `NS` on a miss all the same.
+    /// answers `NS` on a miss all the same. `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn vivify(self, ttl: impl Into<Ttl>) -> Self {
         self.ttl_flag(b'N', ttl)
     }
