@@ -41,8 +41,8 @@ fn main() {
     connection.connect_timeout = Some(Duration::from_millis(300));
     connection.timeout = Some(Duration::from_millis(300));
     let options = ClusterOptions::default()
-        .retry_attempts(1)
-        .retry_timeout(Duration::from_millis(200))
+        .probes_before_dead(1)
+        .probe_interval(Duration::from_millis(200))
         .dead_timeout(Duration::from_secs(2))
         .errors_as_misses(true);
     let cluster = match Cluster::open(&addresses, Smol, connection, options) {

@@ -39,7 +39,7 @@ pub use request::{
     StoreCommand,
 };
 pub use response::{Response, Value};
-pub use retry::{Retry, RetryOn, RetryOptions};
+pub use retry::{Retry, RetryIf, RetryOn, RetryOptions};
 /// The value type of the default serde, also at
 /// [`memclient::serde::CacheValue`](crate::serde::CacheValue).
 pub use serde::CacheValue;

@@ -7,11 +7,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::runtime::Runtime;
 use crate::{Backend, Error, Request, Result, StoreCommand};
 
-/// Which errors [`Retry`] retries.
+/// Which errors [`Retry`] retries, by kind.
 ///
 /// Only errors that say nothing about the request can be retried: errors the
 /// server sent (`ERROR`, `CLIENT_ERROR`, `SERVER_ERROR`), invalid input and
-/// serialization errors would only come back, and are never retried.
+/// serialization errors would only come back, and are never retried. For
+/// any other rule (pymemcache's `retry_for` / `do_not_retry_for`, or a rule
+/// that depends on the request) pass a predicate to
+/// [`RetryOptions::retry_if`] instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryOn {
@@ -59,7 +62,47 @@ impl RetryOn {
     }
 }
 
+/// A caller's rule for which failed calls [`Retry`] retries: a function of
+/// the error and of the request that failed. Set with
+/// [`RetryOptions::retry_if`].
+#[derive(Clone)]
+pub struct RetryIf(Arc<dyn Fn(&Error, &Request) -> bool + Send + Sync>);
+
+impl RetryIf {
+    /// The rule `predicate`: `true` retries the request.
+    pub fn new(predicate: impl Fn(&Error, &Request) -> bool + Send + Sync + 'static) -> Self {
+        RetryIf(Arc::new(predicate))
+    }
+
+    /// True if the rule retries `request` after `error`.
+    pub fn retries(&self, error: &Error, request: &Request) -> bool {
+        (self.0)(error, request)
+    }
+}
+
+impl std::fmt::Debug for RetryIf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RetryIf(..)")
+    }
+}
+
+impl PartialEq for RetryIf {
+    /// Two rules are equal when they are the same function (clones of one
+    /// `RetryIf`).
+    fn eq(&self, other: &RetryIf) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// How [`Retry`] retries.
+///
+/// | option           | default | pymemcache's `RetryingClient` |
+/// |------------------|---------|-------------------------------|
+/// | `attempts`       | 3       | `attempts=2`                  |
+/// | `delay`          | 10 ms, doubling to `max_delay` 1 s, 50 % jitter | `retry_delay=0`, fixed |
+/// | `retry_on`       | I/O, timeouts, closed connections | `retry_for` (any listed exception) |
+/// | `retry_if`       | none    | `retry_for` / `do_not_retry_for` |
+/// | `non_idempotent` | off     | (retries everything)          |
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RetryOptions {
@@ -74,8 +117,14 @@ pub struct RetryOptions {
     /// anywhere from zero to the full delay). Default 0.5: clients that failed
     /// together do not all retry at the same instant.
     pub jitter: f64,
-    /// Which errors to retry.
+    /// Which errors to retry, by kind. Not used when
+    /// [`retry_if`](Self::retry_if) is set.
     pub retry_on: RetryOn,
+    /// A rule over the error and the request that replaces
+    /// [`retry_on`](Self::retry_on): it may retry any error, a server's
+    /// reply too. [`non_idempotent`](Self::non_idempotent) still applies on
+    /// top of it. `None` by default.
+    pub retry_if: Option<RetryIf>,
     /// Also retry requests that change the value relative to itself (`incr`,
     /// `decr`, `append`, `prepend`) and raw commands. Off by default: when a
     /// call times out, the server may have applied it, and a retry would
@@ -91,6 +140,7 @@ impl Default for RetryOptions {
             max_delay: Duration::from_secs(1),
             jitter: 0.5,
             retry_on: RetryOn::default(),
+            retry_if: None,
             non_idempotent: false,
         }
     }
@@ -127,6 +177,31 @@ impl RetryOptions {
         self
     }
 
+    /// Retries the calls for which `predicate(error, request)` is true,
+    /// instead of the kinds of [`retry_on`](Self::retry_on): pymemcache's
+    /// `retry_for` and `do_not_retry_for` in one function, which can look at
+    /// the request too. Requests that are not idempotent (`incr`, `append`,
+    /// ...) are still retried only with [`non_idempotent`](Self::non_idempotent).
+    ///
+    /// ```
+    /// use memclient::{Error, Request, RetryOptions};
+    ///
+    /// // Retry reads after any connection error, and a server that was out
+    /// // of memory; never retry writes.
+    /// let options = RetryOptions::new().retry_if(|error, request| {
+    ///     matches!(request, Request::Retrieve(_))
+    ///         && (error.is_connection_error()
+    ///             || matches!(error, Error::Server(message) if message.contains("out of memory")))
+    /// });
+    /// ```
+    pub fn retry_if(
+        mut self,
+        predicate: impl Fn(&Error, &Request) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.retry_if = Some(RetryIf::new(predicate));
+        self
+    }
+
     /// Sets [`non_idempotent`](Self::non_idempotent).
     pub fn non_idempotent(mut self, on: bool) -> Self {
         self.non_idempotent = on;
@@ -139,15 +214,25 @@ impl RetryOptions {
 ///
 /// `call_many` retries only the requests of the batch that failed.
 ///
-/// ```no_run
+/// ```
 /// # #[cfg(feature = "smol")]
-/// # async fn demo() -> memclient::Result<()> {
-/// use memclient::{Client, Config, Retry, RetryOptions};
-/// let client = Config::new("127.0.0.1:11211").connect(memclient::smol::Smol).await?;
-/// let connection = client.backend().clone();
-/// let client = Client::new(Retry::new(connection, memclient::smol::Smol, RetryOptions::default()));
-/// # Ok(())
-/// # }
+/// # smol::block_on(async {
+/// use std::time::Duration;
+/// use memclient::{Client, Error, Retry, RetryOptions};
+/// use memclient_mock::MockMemcache;
+///
+/// let mock = MockMemcache::new();
+/// let options = RetryOptions::new()
+///     .attempts(3)
+///     .delay(Duration::from_millis(5), Duration::from_millis(50));
+/// // Any backend: a Connection, a Pool, a Cluster, or the mock.
+/// let client = Client::new(Retry::new(mock.clone(), memclient::smol::Smol, options));
+///
+/// mock.fail_next(2, Error::ConnectionClosed);   // two transient failures
+/// client.set("k", "v").await?;                  // the third try succeeds
+/// assert!(client.get("k").await?.is_some());
+/// # Ok::<_, Error>(())
+/// # }).unwrap();
 /// ```
 pub struct Retry<B> {
     inner: B,
@@ -190,7 +275,11 @@ impl<B> Retry<B> {
     }
 
     fn should_retry(&self, request: &Request, error: &Error) -> bool {
-        self.options.retry_on.retries(error) && (self.options.non_idempotent || idempotent(request))
+        let wanted = match &self.options.retry_if {
+            Some(rule) => rule.retries(error, request),
+            None => self.options.retry_on.retries(error),
+        };
+        wanted && (self.options.non_idempotent || idempotent(request))
     }
 
     /// The wait before retry number `retry` (1 for the first).
@@ -532,6 +621,59 @@ mod tests {
         assert!(retry.delay(u32::MAX) <= Duration::from_millis(150));
         let (plain, _) = retry_with_jitter(f64::NAN);
         assert_eq!(plain.delay(2), Duration::from_millis(20));
+    }
+
+    #[test]
+    fn a_predicate_decides_by_error_and_request() {
+        let only_reads_out_of_memory = RetryOptions::default().retry_if(|error, request| {
+            matches!(request, Request::Retrieve(_)) && matches!(error, Error::Server(_))
+        });
+        let oom = || Error::Server("out of memory".into());
+        // A server error, which retry_on never retries, on a read: retried.
+        let script = Scripted::new([Err(oom()), Ok(Response::Values(vec![]))]);
+        let (retry, _) = make(script, only_reads_out_of_memory.clone());
+        assert_eq!(
+            smol::block_on(retry.call(get("a"))).unwrap(),
+            Response::Values(vec![])
+        );
+        // The same error on a write: not retried.
+        let set = Request::Store(Store {
+            command: StoreCommand::Set,
+            key: Bytes::from_static(b"k"),
+            flags: 0,
+            exptime: 0,
+            value: Bytes::from_static(b"x"),
+            noreply: false,
+        });
+        let script = Scripted::new([Err(oom()), Ok(Response::Stored)]);
+        let (retry, _) = make(script, only_reads_out_of_memory.clone());
+        assert_eq!(smol::block_on(retry.call(set)), Err(oom()));
+        assert_eq!(retry.inner().sent().len(), 1);
+        // An I/O error, which retry_on would retry: the rule says no.
+        let script = Scripted::new([Err(io_error()), Ok(Response::Values(vec![]))]);
+        let (retry, _) = make(script, only_reads_out_of_memory);
+        assert!(smol::block_on(retry.call(get("a"))).is_err());
+        assert_eq!(retry.inner().sent().len(), 1);
+    }
+
+    #[test]
+    fn a_predicate_does_not_lift_the_idempotency_rule() {
+        let incr = Request::Arith {
+            op: ArithOp::Incr,
+            key: Bytes::from_static(b"n"),
+            delta: 1,
+            noreply: false,
+        };
+        let always = RetryOptions::default().retry_if(|_, _| true);
+        let script = Scripted::new([Err(io_error()), Ok(Response::Number(1))]);
+        let (retry, _) = make(script, always.clone());
+        assert!(smol::block_on(retry.call(incr.clone())).is_err());
+        let script = Scripted::new([Err(io_error()), Ok(Response::Number(1))]);
+        let (retry, _) = make(script, always.non_idempotent(true));
+        assert_eq!(
+            smol::block_on(retry.call(incr)).unwrap(),
+            Response::Number(1)
+        );
     }
 
     fn retry_with_jitter(jitter: f64) -> (Retry<Scripted>, Clock) {

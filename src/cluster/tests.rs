@@ -421,8 +421,8 @@ fn admin_commands() {
 
 fn fast_options() -> ClusterOptions {
     ClusterOptions::default()
-        .retry_attempts(1)
-        .retry_timeout(Duration::from_millis(50))
+        .probes_before_dead(1)
+        .probe_interval(Duration::from_millis(50))
         .dead_timeout(Duration::from_millis(200))
 }
 
@@ -473,7 +473,7 @@ fn failing_nodes_fail_fast_die_and_come_back() {
         nodes[0].down.store(true, Ordering::Relaxed);
         assert!(cluster.call(set(lost[0], "v")).await.is_err());
         let calls = nodes[0].calls.load(Ordering::Relaxed);
-        // Within retry_timeout: fails without calling the node.
+        // Within probe_interval: fails without calling the node.
         let err = cluster.call(set(lost[0], "v")).await.unwrap_err();
         assert!(err.to_string().contains("127.0.0.1:11211"), "{err}");
         assert_eq!(nodes[0].calls.load(Ordering::Relaxed), calls);
@@ -481,7 +481,7 @@ fn failing_nodes_fail_fast_die_and_come_back() {
             cluster.status()[0].1,
             NodeStatus::Failing { failures: 1 }
         ));
-        // The probe after retry_timeout fails too: dead.
+        // The probe after probe_interval fails too: dead.
         std::thread::sleep(Duration::from_millis(60));
         assert!(cluster.call(set(lost[0], "v")).await.is_err());
         assert!(matches!(cluster.status()[0].1, NodeStatus::Dead { .. }));
@@ -499,7 +499,7 @@ fn failing_nodes_fail_fast_die_and_come_back() {
 
 #[test]
 fn remapped_keys_move_to_live_nodes_and_back() {
-    let (cluster, nodes) = cluster(fast_options().retry_attempts(0).dead_keys(DeadKeys::Remap));
+    let (cluster, nodes) = cluster(fast_options().probes_before_dead(0).dead_keys(DeadKeys::Remap));
     let (lost, kept) = split_keys(3);
     smol::block_on(async {
         nodes[3].down.store(true, Ordering::Relaxed);

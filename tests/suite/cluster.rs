@@ -265,8 +265,8 @@ fn a_killed_server_costs_its_keys_only_and_rejoins() {
         .map(|s| s.address.clone())
         .collect();
     let options = ClusterOptions::default()
-        .retry_attempts(1)
-        .retry_timeout(Duration::from_millis(100))
+        .probes_before_dead(1)
+        .probe_interval(Duration::from_millis(100))
         .dead_timeout(Duration::from_secs(1))
         .errors_as_misses(true);
     let cluster = open(&addresses, options);
@@ -352,7 +352,7 @@ fn a_dead_server_keys_can_move_to_the_others() {
         .map(|s| s.address.clone())
         .collect();
     let options = ClusterOptions::default()
-        .retry_attempts(0)
+        .probes_before_dead(0)
         .dead_timeout(Duration::from_secs(30))
         .dead_keys(DeadKeys::Remap);
     let cluster = open(&addresses, options);

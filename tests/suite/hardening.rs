@@ -213,7 +213,7 @@ fn a_cluster_node_that_stalled_once_rejoins() {
     let healthy = Memcached::shared();
     let stalled = stalls_once();
     let options = ClusterOptions::default()
-        .retry_attempts(0)
+        .probes_before_dead(0)
         .dead_timeout(Duration::from_millis(300));
     let mut connection = ConnectionOptions::default();
     connection.timeout = Some(TIMEOUT);
