@@ -211,8 +211,13 @@ impl MockMemcache {
         self.shared.faults.set_latency(latency);
     }
 
-    /// Drops every open connection: streams and sockets see EOF, and the next
-    /// [`Backend`] call returns [`Error::ConnectionClosed`]. New connections work.
+    /// Drops every open connection: streams and sockets see EOF (a stream
+    /// discards what is written to it afterwards), and the next [`Backend`]
+    /// call returns [`Error::ConnectionClosed`]. A memclient `Connection`
+    /// over a dropped stream or socket answers `ConnectionClosed` too (one
+    /// over a socket may also see the kernel's `Io(ConnectionReset)` or
+    /// `Io(BrokenPipe)`, as with a real server); one with a reconnect opens
+    /// a new connection on its next call. New connections work.
     pub fn drop_connections(&self) {
         self.shared.faults.drop_backend();
         self.shared.registry.drop_all();

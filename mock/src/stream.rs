@@ -22,7 +22,14 @@ use crate::MockMemcache;
 /// Writes are parsed and answered at once; the replies wait on the read side
 /// (after the mock's latency, if one is set). No runtime is needed: a reader
 /// waiting for data is woken by the write that produces it, or by
-/// [`MockMemcache::drop_connections`], after which reads see EOF.
+/// [`MockMemcache::drop_connections`].
+///
+/// Once the server side is closed (`quit`, a dropped-connection fault,
+/// [`MockMemcache::drop_connections`]) reads see EOF after what was written
+/// before, and writes are taken and discarded, as a kernel takes a write to a
+/// peer that has closed: a memclient connection over this stream then
+/// answers [`Error::ConnectionClosed`](memclient::Error::ConnectionClosed),
+/// as it does when memcached closes a socket.
 pub struct MockStream {
     mock: MockMemcache,
     handle: Arc<ConnHandle>,
@@ -114,7 +121,10 @@ impl AsyncWrite for MockStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.handle.is_dropped() || this.closing {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            // The server side is gone: the bytes go nowhere, and the reader
+            // sees EOF (a real socket fails only later, with a reset).
+            this.handle.wake();
+            return Poll::Ready(Ok(buf.len()));
         }
         let mut out = BytesMut::new();
         let open = this.session.feed(&this.mock, buf, &mut out, &mut || {});

@@ -75,6 +75,45 @@ fn stream_sees_eof_when_dropped_and_latency() {
 }
 
 #[test]
+fn a_connection_over_a_dropped_stream_answers_connection_closed() {
+    use memclient::{Client, Connection};
+    for wait_for_eof in [false, true] {
+        let mock = MockMemcache::new();
+        let (connection, driver) = Connection::from_stream(mock.connect());
+        let client = Client::new(connection);
+        let calls = async {
+            client.set("k", "v").await.unwrap();
+            mock.drop_connections();
+            if wait_for_eof {
+                async_io::Timer::after(Duration::from_millis(20)).await;
+            }
+            // Right after the drop (the request is written to the dead
+            // stream) and once the driver has seen EOF: the same answer.
+            assert_eq!(client.get("k").await, Err(Error::ConnectionClosed));
+            assert_eq!(client.get("k").await, Err(Error::ConnectionClosed));
+        };
+        block_on(futures_lite::future::or(calls, async {
+            driver.await;
+            // The driver ends at EOF; the calls must still finish.
+            std::future::pending().await
+        }));
+    }
+}
+
+#[test]
+fn writes_after_quit_are_discarded_and_reads_see_eof() {
+    let mock = MockMemcache::new();
+    let mut stream = mock.connect();
+    block_on(async {
+        stream.write_all(b"quit\r\n").await.unwrap();
+        stream.write_all(b"version\r\n").await.unwrap();
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"");
+    });
+}
+
+#[test]
 fn stream_faults() {
     let mock = MockMemcache::new();
     let mut stream = mock.connect();

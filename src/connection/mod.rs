@@ -96,7 +96,7 @@ impl Default for ConnectionOptions {
 
 /// Opens a new transport: how a connection reconnects.
 pub trait Connect<T>: Send + Sync + 'static {
-    /// Opens one transport.
+    /// Opens one transport. Resolves to a [`std::io::Result`], not memclient's [`Result`](crate::Result).
     fn connect(&self) -> BoxFuture<'static, io::Result<T>>;
 }
 
@@ -127,7 +127,7 @@ impl<T: 'static> Connect<T> for Arc<dyn Connect<T>> {
 /// server closing the socket, `quit`, or an overdue reply (below). Callers
 /// that find the socket broken share one connect attempt, each waiting
 /// within its own call timeout. One made with [`Connection::from_stream`]
-/// cannot: it answers [`Error::ConnectionClosed`] once its stream is gone.
+/// cannot: once its stream is gone it answers the error that ended it ([`Error::ConnectionClosed`] at EOF, or the stream's own [`Error::Io`], e.g. `BrokenPipe`).
 ///
 /// # Overdue replies retire the socket
 ///
