@@ -3,13 +3,13 @@
 // The `Client` page of the API docs lists methods in the order of these
 // modules: construction, reads, writes, counters, multi-key, meta and
 // stampede protection, administration.
+mod admin;
 mod construct;
-mod read;
-mod write;
 mod counters;
 mod many;
 mod meta;
-mod admin;
+mod read;
+mod write;
 
 mod call;
 mod key;

@@ -8,8 +8,8 @@ use super::call::{Call, PlainKind, StorageKind};
 use super::{unexpected, Client, Ttl};
 use crate::serde::Serde;
 use crate::{
-    Backend, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Request, Response, Result,
-    Store, StoreCommand,
+    Backend, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Request, Response, Result, Store,
+    StoreCommand,
 };
 
 /// The outcome of [`Client::cas`]: stored, or why not.

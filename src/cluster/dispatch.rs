@@ -49,6 +49,36 @@ use crate::{
 /// probe that brings a stalled node back runs on a new one.
 ///
 /// Cheap to clone: clones share the nodes.
+///
+/// [`Cluster::open`] connects to servers by address; any backends will do,
+/// here in-memory mocks, one of which fails:
+///
+/// ```
+/// use memclient::{Client, Cluster, ClusterOptions, Error};
+/// use memclient::runtime::Address;
+/// use memclient_mock::MockMemcache;
+///
+/// # futures_lite::future::block_on(async {
+/// let (a, b) = (MockMemcache::new(), MockMemcache::new());
+/// let nodes = [
+///     ("10.0.0.1:11211".parse::<Address>()?, a.clone()),
+///     ("10.0.0.2:11211".parse::<Address>()?, b.clone()),
+/// ];
+/// let options = ClusterOptions::new().errors_as_misses(true);
+/// let client = Client::new(Cluster::with_nodes(nodes, options)?);
+///
+/// let keys: Vec<String> = (0..20).map(|i| format!("key{i}")).collect();
+/// client.set_many(keys.iter().map(|k| (k, "v"))).await?;
+/// assert_eq!(a.len() + b.len(), 20);      // each key on one node
+/// assert!(a.len() > 0 && b.len() > 0);
+///
+/// // A node that fails costs misses on its own keys only.
+/// a.fail_next(1, Error::ConnectionClosed);
+/// let hits = client.get_many(&keys).await?;
+/// assert_eq!(hits.len(), b.len());
+/// # Ok::<_, Error>(())
+/// # }).unwrap();
+/// ```
 pub struct Cluster<B> {
     inner: Arc<Inner<B>>,
 }

@@ -125,13 +125,17 @@ impl ClusterOptions {
     }
 
     /// The former name of [`probes_before_dead`](Self::probes_before_dead).
-    #[deprecated(note = "renamed to `probes_before_dead`: it marks nodes dead, it does not retry calls")]
+    #[deprecated(
+        note = "renamed to `probes_before_dead`: it marks nodes dead, it does not retry calls"
+    )]
     pub fn retry_attempts(self, attempts: u32) -> Self {
         self.probes_before_dead(attempts)
     }
 
     /// The former name of [`probe_interval`](Self::probe_interval).
-    #[deprecated(note = "renamed to `probe_interval`: it paces probes of a failing node, it does not retry calls")]
+    #[deprecated(
+        note = "renamed to `probe_interval`: it paces probes of a failing node, it does not retry calls"
+    )]
     pub fn retry_timeout(self, timeout: Duration) -> Self {
         self.probe_interval(timeout)
     }

@@ -499,7 +499,11 @@ fn failing_nodes_fail_fast_die_and_come_back() {
 
 #[test]
 fn remapped_keys_move_to_live_nodes_and_back() {
-    let (cluster, nodes) = cluster(fast_options().probes_before_dead(0).dead_keys(DeadKeys::Remap));
+    let (cluster, nodes) = cluster(
+        fast_options()
+            .probes_before_dead(0)
+            .dead_keys(DeadKeys::Remap),
+    );
     let (lost, kept) = split_keys(3);
     smol::block_on(async {
         nodes[3].down.store(true, Ordering::Relaxed);

@@ -355,6 +355,42 @@ fn short_ttls_expire() {
 }
 
 #[test]
+fn a_zero_duration_is_expired_and_a_zero_expire_is_never() {
+    use memclient::Ttl;
+    let c = shared("zero_ttl");
+    rt::block_on(async {
+        // Stored (memcached answers STORED), but already expired.
+        assert!(c.set("zero", "v").ttl(Duration::ZERO).await.unwrap());
+        assert!(c.set("expired", "v").ttl(Ttl::EXPIRED).await.unwrap());
+        // pymemcache's expire=0, and the default: never.
+        c.set("expire0", "v")
+            .ttl(Ttl::from_expire(0))
+            .await
+            .unwrap();
+        c.set("never", "v").ttl(Ttl::Never).await.unwrap();
+        c.set("default", "v").await.unwrap();
+        let got = c
+            .get_many(["zero", "expired", "expire0", "never", "default"])
+            .await
+            .unwrap();
+        assert!(!got.contains_key(&b"zero"[..]), "Duration::ZERO is expired");
+        assert!(!got.contains_key(&b"expired"[..]));
+        for key in ["expire0", "never", "default"] {
+            assert!(got.contains_key(key.as_bytes()), "{key} never expires");
+        }
+        // touch and gat take the same ttls.
+        assert!(c.touch("never", Duration::ZERO).await.unwrap());
+        assert_eq!(c.get("never").await.unwrap(), None);
+        assert!(c
+            .gat("default", Ttl::from_expire(0))
+            .await
+            .unwrap()
+            .is_some());
+        assert!(c.get("default").await.unwrap().is_some());
+    });
+}
+
+#[test]
 fn flush_all_now_and_with_a_delay() {
     let server = Memcached::start();
     let c = connect(&server, |c| c);
