@@ -66,7 +66,10 @@ impl RetryOn {
 /// the error and of the request that failed. Set with
 /// [`RetryOptions::retry_if`].
 #[derive(Clone)]
-pub struct RetryIf(Arc<dyn Fn(&Error, &Request) -> bool + Send + Sync>);
+pub struct RetryIf(Arc<Predicate>);
+
+/// The function inside a [`RetryIf`].
+type Predicate = dyn Fn(&Error, &Request) -> bool + Send + Sync;
 
 impl RetryIf {
     /// The rule `predicate`: `true` retries the request.

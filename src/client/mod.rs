@@ -1,15 +1,22 @@
 //! [`Client`]: the typed API over any [`Backend`].
 
-// The `Client` page of the API docs lists methods in the order of these
-// modules: construction, reads, writes, counters, multi-key, meta and
-// stampede protection, administration.
-mod admin;
+// The `Client` page of the API docs lists methods in the order these modules
+// are declared (one group each, so that rustfmt keeps the order):
+// construction, reads, writes, counters, multi-key, meta and stampede
+// protection, administration.
 mod construct;
-mod counters;
-mod many;
-mod meta;
+
 mod read;
+
 mod write;
+
+mod counters;
+
+mod many;
+
+mod meta;
+
+mod admin;
 
 mod call;
 mod key;

@@ -8,13 +8,21 @@
 //! [`Error::Client`](crate::Error::Client) (`CLIENT_ERROR invalid flag`),
 //! after which the connection is still usable.
 
-mod arith;
-mod compute;
-mod delete;
+// Declared in the order of the `Client` page (one group each, so that
+// rustfmt keeps it): mg, ms, md, ma, mn/me, then stampede protection.
 mod get;
-mod many;
-mod other;
+
 mod set;
+
+mod delete;
+
+mod arith;
+
+mod other;
+
+mod compute;
+
+mod many;
 
 use std::future::IntoFuture;
 use std::marker::PhantomData;
