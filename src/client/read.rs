@@ -36,7 +36,10 @@ impl<B: Backend, S: Serde> Client<B, S> {
 
     /// The values of the keys that hit, by key (without the prefix). One
     /// request: a `get` line or a meta batch, as
-    /// [`multi_get`](crate::ClientOptions::multi_get) says.
+    /// [`multi_get`](crate::ClientOptions::multi_get) says. The map's keys
+    /// are [`Bytes`](crate::Bytes), which borrow as `[u8]`, not `str`: look
+    /// a key up with `map.get("a".as_bytes())` or `map.get(b"a".as_slice())`
+    /// (`map.get("a")` does not compile).
     ///
     /// ```
     /// # futures_lite::future::block_on(async {

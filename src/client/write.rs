@@ -68,6 +68,16 @@ type StoreCall<'a, B, S, T> = Call<'a, B, S, T, StorageKind>;
 impl<B: Backend, S: Serde> Client<B, S> {
     /// Stores `value` under `key`. Resolves to `true` when stored.
     ///
+    /// The value is anything that converts into the serde's value: for the
+    /// default [`PyFlags`](crate::serde::PyFlags), text, integers and bytes
+    /// (`&str`, `String`, `i64`, `Vec<u8>`, `&[u8]` of any lifetime, ...,
+    /// see [`CacheValue`](crate::CacheValue)). With
+    /// [`RawBytes`](crate::serde::RawBytes) it is [`Bytes`](crate::Bytes): a
+    /// `Vec<u8>` moves in without a copy, and a borrowed slice is copied with
+    /// `Bytes::copy_from_slice(slice)` (`bytes` only converts `'static`
+    /// slices by itself). The request owns its bytes either way, so a
+    /// borrowed value is copied once, by `set` or by the caller.
+    ///
     /// ```
     /// # futures_lite::future::block_on(async {
     /// # let client = memclient::Client::new(memclient_mock::MockMemcache::new());
