@@ -2,14 +2,19 @@
 //!
 //! [`Serde`] is the seam; [`PyFlags`] (the default) speaks pymemcache's flags so
 //! a Rust service and a Python service can share one cache; [`RawBytes`] passes
-//! bytes through at no cost; [`Compressed`] wraps any serde with lz4.
+//! bytes through at no cost; [`Compressed`] wraps any serde with zlib or lz4
+//! (and reads both).
 
+mod bigint;
+mod codec;
 mod compressed;
 mod pyflags;
 
 use bytes::Bytes;
 
-pub use compressed::Compressed;
+pub use bigint::BigInt;
+pub use codec::Codec;
+pub use compressed::{Compressed, DEFAULT_MAX_DECOMPRESSED, DEFAULT_THRESHOLD};
 pub use pyflags::{flags, CacheValue, PyFlags};
 
 use crate::Result;
