@@ -1,12 +1,13 @@
-//! Many servers: consistent hashing that agrees with pymemcache and
-//! libmemcached, dead-server handling, and nodes that come and go.
+//! Many servers: consistent hashing that agrees with pymemcache,
+//! libmemcached and twemproxy, dead-server handling, and nodes that come and go.
 //!
 //! [`Cluster`] is a [`Backend`](crate::Backend) over one backend per node. A
 //! [`Locator`] maps each key to a node: [`Rendezvous`] (pymemcache's
-//! `HashClient`, the default) or [`Ketama`] (libmemcached), or your own
-//! through [`Hashing::Custom`].
+//! `HashClient`, the default) or [`Ketama`] (libmemcached's modes and
+//! twemproxy's, see [`KetamaOptions`]), or your own through [`Hashing::Custom`].
 
 mod dispatch;
+mod fnv;
 mod health;
 mod jenkins;
 mod ketama;
@@ -16,11 +17,15 @@ mod open;
 mod options;
 mod rendezvous;
 mod table;
+mod twemproxy;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vector_tests;
 
 pub use dispatch::Cluster;
+pub use fnv::fnv1a_64;
 pub use health::NodeStatus;
 pub use jenkins::one_at_a_time;
 pub use ketama::{Ketama, KetamaHash, KetamaOptions};
