@@ -14,8 +14,8 @@ use std::str::FromStr;
 /// ```
 /// use memclient::serde::BigInt;
 ///
-/// let n: BigInt = " -000123456789012345678901234567890123456789 ".parse().unwrap();
-/// assert_eq!(n.as_str(), "-123456789012345678901234567890123456789");
+/// let n: BigInt = " -000987654321098765432109876543210987654321 ".parse().unwrap();
+/// assert_eq!(n.as_str(), "-987654321098765432109876543210987654321");
 /// assert_eq!(n.to_i128(), None);
 /// assert!("12a".parse::<BigInt>().is_err());
 /// ```
