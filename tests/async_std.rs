@@ -61,3 +61,6 @@ mod meta;
 
 #[path = "suite/cluster.rs"]
 mod cluster;
+
+#[path = "suite/twemproxy.rs"]
+mod twemproxy;
