@@ -282,3 +282,45 @@ fn memclient_lz4_values_read_in_python_with_lz4_block() {
         assert_eq!(answer["python"], json!(text), "{answer}");
     }
 }
+
+#[test]
+fn a_typed_rust_struct_reads_in_python_as_a_dict() {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Session {
+        user: String,
+        roles: Vec<String>,
+        score: f64,
+        active: bool,
+        note: Option<String>,
+        visits: u64,
+    }
+    let Some(python) = pyenv::python("typed round trip", "pymemcache") else {
+        return;
+    };
+    let server = Memcached::start();
+    let raw = connect(&server);
+    let session = Session {
+        user: "ada".into(),
+        roles: vec!["admin".into(), "é".into()],
+        score: 1.5,
+        active: true,
+        note: None,
+        visits: u64::MAX,
+    };
+    let written = memclient::serde::Pickle::<Session>::new()
+        .serialize(b"typed:session", &session)
+        .unwrap();
+    assert_eq!(written.1, 1);
+    smol::block_on(async { assert!(raw.set("typed:session", written).await.unwrap()) });
+    let answers = python_reads(&python, &server, &[("pickle", "typed:session".to_string())]);
+    let expected = json!({
+        "user": "ada",
+        "roles": ["admin", "é"],
+        "score": 1.5,
+        "active": true,
+        "note": null,
+        "visits": u64::MAX.to_string(),
+    });
+    assert_eq!(answers[0]["python"], expected, "{}", answers[0]);
+    assert_eq!(answers[0]["type"], "dict");
+}

@@ -233,6 +233,9 @@ fn load(key: &[u8], data: Bytes, flags: u32, options: Options) -> Result<Value> 
             .map_err(|_| bad("UTF-8 text"))
     } else if flags & (flags::INTEGER | flags::LONG) != 0 {
         let number = parse_integer(&data).ok_or_else(|| bad("a decimal integer"))?;
+        if number.as_str().trim_start_matches('-').len() > pickle_guard::MAX_INT_DIGITS {
+            return Err(bad("an integer of at most 100000 digits"));
+        }
         Ok(match number.to_i64() {
             Some(small) => Value::I64(small),
             None => Value::Int(

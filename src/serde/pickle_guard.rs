@@ -17,6 +17,10 @@ use std::collections::HashMap;
 /// about 1000; data shared through a cache is rarely deeper than a few).
 pub(crate) const MAX_DEPTH: u32 = 200;
 
+/// The most digits a decimal integer may have: text-to-integer conversion
+/// is quadratic, and Python 3.11 itself refuses more than 4300 by default.
+pub(crate) const MAX_INT_DIGITS: usize = 100_000;
+
 /// Why a pickle was refused: a sentence for the error message.
 pub(crate) type Refusal = String;
 
@@ -135,6 +139,9 @@ impl<'a> Machine<'a> {
                 0x8d | 0x8e | 0x96 => self.sized(8, false)?,
                 b'I' | b'L' | b'F' | b'S' | b'V' => {
                     let line = self.line()?;
+                    if matches!(op, b'I' | b'L') && line.len() > MAX_INT_DIGITS {
+                        return refuse("an integer of more than 100000 digits");
+                    }
                     let name = op == b'V' || op == b'S';
                     self.push(
                         line.len() as u64,

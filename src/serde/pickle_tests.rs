@@ -230,3 +230,20 @@ fn compressed_flags_name_the_wrapper() {
         .unwrap_err();
     assert!(err.to_string().contains("Compressed"), "{err}");
 }
+
+#[test]
+fn integers_too_long_to_convert_quickly_are_refused() {
+    let digits = "7".repeat(super::pickle_guard::MAX_INT_DIGITS + 1);
+    let err = PickleValue::new()
+        .deserialize(b"k", Bytes::from(digits.clone()), flags::INTEGER)
+        .unwrap_err();
+    assert!(matches!(err, Error::Serde(_)), "{err}");
+    let protocol_0 = format!("L{digits}L\n.");
+    assert!(refusal(protocol_0.as_bytes()).contains("digits"));
+    // Python's own limit (4300 digits) reads.
+    let fits = "7".repeat(4300);
+    let value = PickleValue::new()
+        .deserialize(b"k", Bytes::from(fits.clone()), flags::INTEGER)
+        .unwrap();
+    assert_eq!(value.to_string(), fits);
+}
