@@ -1,6 +1,9 @@
 //! `stats cachedump <class> <limit>`, answered as memcached 1.6.18 does.
 //!
-//! memcached lists the items of one slab class, most recently used first,
+//! memcached lists the items of one slab class, most recently stored first,
+//! from the class's COLD LRU, where its LRU maintainer moves new items within
+//! a moment (an item a client reads may move on to WARM and out of the dump;
+//! the mock keeps it listed: the dump is a debugging aid, not a contract),
 //! as `ITEM <key> [<bytes> b; <exptime> s]` (the value's length; the expiry
 //! as absolute unix seconds, 0 for never), at most `limit` of them (0: all)
 //! and at most 2 MiB of lines. pymemcache's own integration suite calls
@@ -20,8 +23,8 @@ pub(crate) struct Dumped<'a> {
     /// Absolute unix seconds; 0: never.
     pub exptime: u64,
     pub class: usize,
-    /// Larger: more recently used.
-    pub lru: u64,
+    /// Larger: stored more recently (the item's cas unique).
+    pub stored: u64,
 }
 
 /// The `(class, limit)` of the command's arguments (after `cachedump`), or
@@ -51,7 +54,7 @@ pub(crate) fn lines<'a>(
     limit: usize,
 ) -> Vec<Bytes> {
     let mut items: Vec<Dumped<'a>> = items.filter(|item| item.class == class).collect();
-    items.sort_by_key(|item| std::cmp::Reverse(item.lru));
+    items.sort_by_key(|item| std::cmp::Reverse(item.stored));
     let limit = if limit == 0 { usize::MAX } else { limit };
     let mut out = Vec::new();
     let mut written = "END\r\n".len();
@@ -72,13 +75,13 @@ pub(crate) fn lines<'a>(
 mod tests {
     use super::*;
 
-    fn item(key: &'static [u8], class: usize, lru: u64) -> Dumped<'static> {
+    fn item(key: &'static [u8], class: usize, stored: u64) -> Dumped<'static> {
         Dumped {
             key,
             value_len: key.len(),
-            exptime: if lru == 2 { 1_796_118_408 } else { 0 },
+            exptime: if stored == 2 { 1_796_118_408 } else { 0 },
             class,
-            lru,
+            stored,
         }
     }
 

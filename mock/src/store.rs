@@ -607,7 +607,7 @@ impl Cache {
                     value_len: item.data.len(),
                     exptime: item.exptime,
                     class: slabs::class_of(item.size),
-                    lru: item.lru,
+                    stored: item.cas,
                 });
                 Ok(Response::Lines(cachedump::lines(items, class, limit)))
             }
