@@ -5,7 +5,8 @@
 //! bytes through at no cost; [`Compressed`] wraps any serde with zlib or lz4
 //! (and reads both). With feature `pickle`, `Pickle` and `PickleValue` read
 //! and write the plain Python data of pymemcache's `PickleSerde`; with
-//! feature `json`, `Json` stores any serde type as JSON.
+//! feature `json`, `Json` stores any serde type as JSON; with feature
+//! `postcard`, `Postcard` in a compact binary format.
 
 mod bigint;
 mod codec;
@@ -18,6 +19,8 @@ mod pickle;
 mod pickle_guard;
 #[cfg(all(test, feature = "pickle"))]
 mod pickle_tests;
+#[cfg(feature = "postcard")]
+mod postcard;
 mod pyflags;
 
 use bytes::Bytes;
@@ -29,6 +32,8 @@ pub use compressed::{Compressed, DEFAULT_MAX_DECOMPRESSED, DEFAULT_THRESHOLD};
 pub use json::Json;
 #[cfg(feature = "pickle")]
 pub use pickle::{Pickle, PickleValue, DEFAULT_MAX_DECODED};
+#[cfg(feature = "postcard")]
+pub use postcard::Postcard;
 pub use pyflags::{flags, CacheValue, PyFlags};
 /// The pickle crate whose [`Value`](serde_pickle::Value) [`PickleValue`] reads
 /// and writes (feature `pickle`).
