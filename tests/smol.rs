@@ -64,3 +64,6 @@ mod cluster;
 
 #[path = "suite/hardening.rs"]
 mod hardening;
+
+#[path = "suite/twemproxy.rs"]
+mod twemproxy;

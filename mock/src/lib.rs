@@ -47,6 +47,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cachedump;
 mod clock;
 mod conn;
 mod faults;

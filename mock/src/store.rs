@@ -11,6 +11,7 @@ use memclient::{
     StoreCommand, Value,
 };
 
+use crate::cachedump;
 use crate::slabs;
 use crate::stats::{self, Counters, SettingsView, Snapshot};
 
@@ -599,6 +600,17 @@ impl Cache {
                 _ => Err(client("usage: stats detail on|off|dump")),
             },
             b"items" | b"slabs" | b"conns" => Ok(Response::Lines(Vec::new())),
+            b"cachedump" => {
+                let (class, limit) = cachedump::parse(&args[1..]).map_err(client)?;
+                let items = self.items.iter().map(|(key, item)| cachedump::Dumped {
+                    key,
+                    value_len: item.data.len(),
+                    exptime: item.exptime,
+                    class: slabs::class_of(item.size),
+                    stored: item.cas,
+                });
+                Ok(Response::Lines(cachedump::lines(items, class, limit)))
+            }
             b"sizes" => Ok(Response::Lines(vec![Bytes::from_static(
                 b"STAT sizes_status disabled",
             )])),

@@ -66,6 +66,22 @@ impl<B: Backend, S: Serde> Client<B, S> {
         .await
     }
 
+    /// [`get_many`](Client::get_many), keeping each hit whose value does not
+    /// deserialize as an `Err` under its key beside the others. The call as
+    /// a whole fails only when the request does (or, with
+    /// [`errors_as_misses`](crate::ClientOptions::errors_as_misses), reads as no hits).
+    pub async fn get_many_results<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<HashMap<Bytes, Result<S::Value>>> {
+        let keys = self.read_keys(keys)?;
+        self.read(async {
+            let values = self.fetch(RetrieveCommand::Get, keys, true).await?;
+            Ok(self.to_results(values, |_, value| value).collect())
+        })
+        .await
+    }
+
     /// The value under `key` with its cas unique, for a later
     /// [`cas`](Client::cas).
     ///
@@ -100,6 +116,23 @@ impl<B: Backend, S: Serde> Client<B, S> {
         self.read(async {
             let values = self.fetch(RetrieveCommand::Gets, keys, true).await?;
             self.to_map(values, |cas, value| (value, cas.unwrap_or(0)))
+        })
+        .await
+    }
+
+    /// [`gets_many`](Client::gets_many), keeping each hit whose value does not
+    /// deserialize as an `Err` under its key, as
+    /// [`get_many_results`](Client::get_many_results).
+    pub async fn gets_many_results<K: AsRef<[u8]>>(
+        &self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Result<HashMap<Bytes, Result<(S::Value, u64)>>> {
+        let keys = self.read_keys(keys)?;
+        self.read(async {
+            let values = self.fetch(RetrieveCommand::Gets, keys, true).await?;
+            Ok(self
+                .to_results(values, |cas, value| (value, cas.unwrap_or(0)))
+                .collect())
         })
         .await
     }
@@ -220,18 +253,37 @@ impl<B: Backend, S: Serde> Client<B, S> {
         Ok((self.deserialize(value)?, cas))
     }
 
+    /// The hits by key. A value that does not deserialize fails the whole
+    /// map, or with `errors_as_misses` is a miss: the other keys are kept.
     fn to_map<T>(
         &self,
         values: Vec<Value>,
         make: impl Fn(Option<u64>, S::Value) -> T,
     ) -> Result<HashMap<Bytes, T>> {
         let mut map = HashMap::with_capacity(values.len());
-        for value in values {
-            let key = self.user_key(&value.key);
-            let cas = value.cas;
-            let data = self.serde.deserialize(&key, value.data, value.flags)?;
-            map.insert(key, make(cas, data));
+        for (key, result) in self.to_results(values, make) {
+            match result {
+                Ok(value) => {
+                    map.insert(key, value);
+                }
+                Err(_) if self.options.errors_as_misses => {}
+                Err(err) => return Err(err),
+            }
         }
         Ok(map)
+    }
+
+    /// Each hit deserialized on its own.
+    fn to_results<'a, T: 'a>(
+        &'a self,
+        values: Vec<Value>,
+        make: impl Fn(Option<u64>, S::Value) -> T + 'a,
+    ) -> impl Iterator<Item = (Bytes, Result<T>)> + 'a {
+        values.into_iter().map(move |value| {
+            let key = self.user_key(&value.key);
+            let cas = value.cas;
+            let data = self.serde.deserialize(&key, value.data, value.flags);
+            (key, data.map(|data| make(cas, data)))
+        })
     }
 }

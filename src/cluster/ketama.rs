@@ -1,7 +1,8 @@
-//! Ketama consistent hashing as libmemcached builds its continuum.
+//! Ketama consistent hashing as libmemcached and twemproxy build their continuums.
 
 use md5::{Digest, Md5};
 
+use super::fnv::fnv1a_64;
 use super::jenkins::one_at_a_time;
 use super::locator::{Locator, NodeSpec};
 use crate::runtime::{Address, DEFAULT_PORT};
@@ -11,8 +12,8 @@ const POINTS_PER_SERVER: u32 = 100;
 /// libmemcached's (and libketama's) points per server on the weighted continuum.
 const POINTS_PER_SERVER_WEIGHTED: u32 = 160;
 
-/// The hash libmemcached applies to keys (and, on the plain continuum, to the
-/// point names).
+/// The hash libmemcached or twemproxy applies to keys (and, on libmemcached's
+/// plain continuum, to the point names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum KetamaHash {
@@ -20,11 +21,16 @@ pub enum KetamaHash {
     /// unless the application sets another.
     #[default]
     OneAtATime,
-    /// The first four bytes of MD5, little-endian (`MEMCACHED_HASH_MD5`).
+    /// The first four bytes of MD5, little-endian (`MEMCACHED_HASH_MD5`,
+    /// twemproxy's `hash: md5`).
     Md5,
+    /// 64-bit FNV-1a cut to 32 bits ([`fnv1a_64`](super::fnv1a_64)):
+    /// twemproxy's `hash: fnv1a_64`, the hash of its example configurations.
+    Fnv1a64,
 }
 
-/// Which of libmemcached's ketama continuums to build.
+/// Which ketama continuum to build: libmemcached's plain or weighted one, or
+/// twemproxy's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct KetamaOptions {
@@ -33,7 +39,14 @@ pub struct KetamaOptions {
     /// The weighted continuum: 160 points per server scaled by its share of
     /// the total weight, four per MD5 digest of the point name. libmemcached
     /// also switches to it by itself when any server has a weight above 1.
+    /// twemproxy always builds this one.
     pub weighted: bool,
+    /// Name each node's points after its
+    /// [`server_name`](super::NodeSpec::server_name) when it has one, as
+    /// twemproxy does for servers listed as `host:port:weight name`. Without
+    /// a server name (or with this off) points are named `host:port`, or
+    /// `host` alone on port 11211, as both libmemcached and twemproxy do.
+    pub server_names: bool,
 }
 
 impl KetamaOptions {
@@ -44,6 +57,7 @@ impl KetamaOptions {
         KetamaOptions {
             hash: KetamaHash::OneAtATime,
             weighted: false,
+            server_names: false,
         }
     }
 
@@ -53,6 +67,7 @@ impl KetamaOptions {
         KetamaOptions {
             hash: KetamaHash::Md5,
             weighted: false,
+            server_names: false,
         }
     }
 
@@ -62,6 +77,34 @@ impl KetamaOptions {
         KetamaOptions {
             hash: KetamaHash::Md5,
             weighted: true,
+            server_names: false,
+        }
+    }
+
+    /// twemproxy (nutcracker 0.5) with `distribution: ketama` and `hash`:
+    /// the weighted continuum of MD5 points named after each server's name
+    /// (or `host:port`), keys hashed with `hash`. Build the nodes with
+    /// [`NodeSpec::from_twemproxy`](super::NodeSpec::from_twemproxy) from
+    /// the lines of twemproxy's `servers:` list, in the same order, and
+    /// keep `auto_eject_hosts: false` on the proxy (it removes failing servers
+    /// from its own continuum by itself).
+    ///
+    /// ```
+    /// use memclient::cluster::{Hashing, KetamaHash, KetamaOptions, NodeSpec};
+    ///
+    /// let nodes: Vec<NodeSpec> = ["127.0.0.1:11211:1 cache1", "127.0.0.1:11212:1 cache2"]
+    ///     .iter()
+    ///     .map(|line| NodeSpec::from_twemproxy(line).unwrap())
+    ///     .collect();
+    /// let hashing = Hashing::Ketama(KetamaOptions::twemproxy(KetamaHash::Fnv1a64));
+    /// let node = hashing.locator(&nodes).locate(b"user:42").unwrap();
+    /// assert!(node < 2);
+    /// ```
+    pub fn twemproxy(hash: KetamaHash) -> Self {
+        KetamaOptions {
+            hash,
+            weighted: true,
+            server_names: true,
         }
     }
 }
@@ -70,8 +113,8 @@ impl KetamaOptions {
 /// belongs to the first point at or after its hash, wrapping to the start.
 ///
 /// Point names are `host:port-N`, or `host-N` when the port is memcached's
-/// default 11211, as libmemcached writes them (a UNIX socket is its path
-/// with port 0). Adding or removing a node moves only the keys of its points.
+/// default 11211, as libmemcached and twemproxy write them (a UNIX socket is
+/// its path with port 0), or `name-N` for twemproxy's named servers. Adding or removing a node moves only the keys of its points.
 #[derive(Debug, Clone)]
 pub struct Ketama {
     /// `(point, node index)`, sorted; ties by node index, as libmemcached's sort.
@@ -86,7 +129,10 @@ impl Ketama {
         let total_weight: u64 = nodes.iter().map(|node| u64::from(node.weight())).sum();
         let mut points = Vec::new();
         for (index, node) in nodes.iter().enumerate() {
-            let (host, port) = host_and_port(node.address());
+            let (host, port) = match node.server_name() {
+                Some(name) if options.server_names => (name.to_string(), DEFAULT_PORT),
+                _ => host_and_port(node.address()),
+            };
             let point_name = |n: u32| point_name(&host, port, n);
             if weighted {
                 let count = weighted_points(node.weight(), total_weight, nodes.len());
@@ -138,7 +184,7 @@ fn point_name(host: &str, port: u16, n: u32) -> String {
 }
 
 /// The weighted point count of one node, computed in `f32` as libmemcached
-/// does, so rounding lands on the same side.
+/// and twemproxy do, so rounding lands on the same side.
 fn weighted_points(weight: u32, total_weight: u64, live_servers: usize) -> u32 {
     let share = weight as f32 / total_weight.max(1) as f32;
     let quarter = share * POINTS_PER_SERVER_WEIGHTED as f32 / 4.0 * live_servers as f32;
@@ -150,6 +196,7 @@ fn hash(kind: KetamaHash, data: &[u8]) -> u32 {
     match kind {
         KetamaHash::OneAtATime => one_at_a_time(data),
         KetamaHash::Md5 => le32(&md5(data)[..4]),
+        KetamaHash::Fnv1a64 => fnv1a_64(data),
     }
 }
 

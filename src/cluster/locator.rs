@@ -17,6 +17,7 @@ pub struct NodeSpec {
     address: Address,
     name: String,
     weight: u32,
+    server_name: Option<String>,
 }
 
 impl NodeSpec {
@@ -26,7 +27,21 @@ impl NodeSpec {
             name: address.to_string(),
             address,
             weight: 1,
+            server_name: None,
         }
+    }
+
+    /// The same node with a server name, as twemproxy's `host:port:weight
+    /// name`: ketama with [`server_names`](super::KetamaOptions::server_names)
+    /// (twemproxy's) names the node's points after it. Other schemes ignore it.
+    pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
+
+    /// The server name given by [`with_server_name`](Self::with_server_name).
+    pub fn server_name(&self) -> Option<&str> {
+        self.server_name.as_deref()
     }
 
     /// The same node with another weight (0 counts as 1). Only ketama uses

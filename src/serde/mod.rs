@@ -2,15 +2,43 @@
 //!
 //! [`Serde`] is the seam; [`PyFlags`] (the default) speaks pymemcache's flags so
 //! a Rust service and a Python service can share one cache; [`RawBytes`] passes
-//! bytes through at no cost; [`Compressed`] wraps any serde with lz4.
+//! bytes through at no cost; [`Compressed`] wraps any serde with zlib or lz4
+//! (and reads both). With feature `pickle`, `Pickle` and `PickleValue` read
+//! and write the plain Python data of pymemcache's `PickleSerde`; with
+//! feature `json`, `Json` stores any serde type as JSON; with feature
+//! `postcard`, `Postcard` in a compact binary format.
 
+mod bigint;
+mod codec;
 mod compressed;
+#[cfg(feature = "json")]
+mod json;
+#[cfg(feature = "pickle")]
+mod pickle;
+#[cfg(feature = "pickle")]
+mod pickle_guard;
+#[cfg(all(test, feature = "pickle"))]
+mod pickle_tests;
+#[cfg(feature = "postcard")]
+mod postcard;
 mod pyflags;
 
 use bytes::Bytes;
 
-pub use compressed::Compressed;
+pub use bigint::BigInt;
+pub use codec::Codec;
+pub use compressed::{Compressed, DEFAULT_MAX_DECOMPRESSED, DEFAULT_THRESHOLD};
+#[cfg(feature = "json")]
+pub use json::Json;
+#[cfg(feature = "pickle")]
+pub use pickle::{Pickle, PickleValue, DEFAULT_MAX_DECODED};
+#[cfg(feature = "postcard")]
+pub use postcard::Postcard;
 pub use pyflags::{flags, CacheValue, PyFlags};
+/// The pickle crate whose [`Value`](serde_pickle::Value) [`PickleValue`] reads
+/// and writes (feature `pickle`).
+#[cfg(feature = "pickle")]
+pub use serde_pickle;
 
 use crate::Result;
 

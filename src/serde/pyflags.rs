@@ -2,14 +2,15 @@
 
 use bytes::Bytes;
 
-use super::Serde;
+use super::{BigInt, Serde};
 use crate::{Error, Result};
 
 /// The flag values pymemcache stores beside each value.
 pub mod flags {
     /// Raw bytes.
     pub const BYTES: u32 = 0;
-    /// A Python pickle; memclient returns it raw and never unpickles it.
+    /// A Python pickle: [`PyFlags`](crate::serde::PyFlags) returns it raw;
+    /// the `pickle` feature's `Pickle` serde reads its plain data.
     pub const PICKLE: u32 = 1;
     /// A decimal integer.
     pub const INTEGER: u32 = 2;
@@ -28,10 +29,13 @@ pub enum CacheValue {
     Bytes(Bytes),
     /// UTF-8 text (flags 16).
     Text(String),
-    /// An integer (flags 2).
+    /// An integer (flags 2) that fits an `i64`.
     Int(i64),
-    /// A Python 2 long (flags 4).
+    /// A Python 2 long (flags 4) that fits an `i128`.
     Long(i128),
+    /// An integer (flags 2 or 4) too large for `Int` or `Long`: Python's
+    /// integers have no bound. Written with flags 2, as pymemcache does.
+    BigInt(BigInt),
     /// A pickle written by Python (flags 1), returned as it is stored.
     Pickle(Bytes),
 }
@@ -42,7 +46,7 @@ impl CacheValue {
         match self {
             CacheValue::Bytes(data) | CacheValue::Pickle(data) => Some(data),
             CacheValue::Text(text) => Some(text.as_bytes()),
-            CacheValue::Int(_) | CacheValue::Long(_) => None,
+            CacheValue::Int(_) | CacheValue::Long(_) | CacheValue::BigInt(_) => None,
         }
     }
 
@@ -105,6 +109,12 @@ impl From<i64> for CacheValue {
     }
 }
 
+impl From<BigInt> for CacheValue {
+    fn from(number: BigInt) -> Self {
+        CacheValue::BigInt(number)
+    }
+}
+
 impl From<i32> for CacheValue {
     fn from(number: i32) -> Self {
         CacheValue::Int(number.into())
@@ -120,8 +130,11 @@ impl From<u32> for CacheValue {
 /// The default serde: pymemcache's `python_memcache_serializer` flags.
 ///
 /// Bytes are stored with flags 0, text with 16, integers with 2, longs with 4.
-/// Pickles (flags 1) are handed back raw. Unknown flags read as bytes, as
-/// pymemcache does. Compressed data (flags 8) needs [`Compressed`](super::Compressed).
+/// Flags are read as pymemcache reads them, bit by bit in its order (text,
+/// integer, long, pickle); integers of any size read losslessly (see
+/// [`CacheValue::BigInt`]). Pickles (flags 1) are handed back raw. Flags with
+/// none of these bits read as bytes, as pymemcache does. Compressed data
+/// (flag 8) needs [`Compressed`](super::Compressed) around this serde.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PyFlags;
 
@@ -135,6 +148,10 @@ impl Serde for PyFlags {
             CacheValue::Text(text) => (Bytes::copy_from_slice(text.as_bytes()), flags::TEXT),
             CacheValue::Int(number) => (number.to_string().into(), flags::INTEGER),
             CacheValue::Long(number) => (number.to_string().into(), flags::LONG),
+            CacheValue::BigInt(number) => (
+                Bytes::copy_from_slice(number.as_str().as_bytes()),
+                flags::INTEGER,
+            ),
         })
     }
 
@@ -145,30 +162,43 @@ impl Serde for PyFlags {
                 crate::error::quote(key, 64)
             ))
         };
-        match flags {
-            flags::PICKLE => Ok(CacheValue::Pickle(data)),
-            flags::TEXT => String::from_utf8(data.to_vec())
-                .map(CacheValue::Text)
-                .map_err(|_| bad("UTF-8 text")),
-            flags::INTEGER => parse_number(&data)
-                .map(CacheValue::Int)
-                .ok_or_else(|| bad("an integer")),
-            flags::LONG => parse_number(&data)
-                .map(CacheValue::Long)
-                .ok_or_else(|| bad("an integer")),
-            flags if flags & flags::COMPRESSED != 0 => Err(Error::Serde(format!(
-                "value of key {} is compressed (flags {flags}): wrap the serde in Compressed",
+        if flags & flags::COMPRESSED != 0 {
+            return Err(Error::Serde(format!(
+                "value of key {} is compressed (flags {flags}): read it with \
+                 memclient::serde::Compressed::new(PyFlags), which decompresses zlib \
+                 (pymemcache's CompressedSerde) and lz4",
                 crate::error::quote(key, 64)
-            ))),
-            _ => Ok(CacheValue::Bytes(data)),
+            )));
+        }
+        if flags == flags::BYTES {
+            Ok(CacheValue::Bytes(data))
+        } else if flags & flags::TEXT != 0 {
+            String::from_utf8(data.to_vec())
+                .map(CacheValue::Text)
+                .map_err(|_| bad("UTF-8 text"))
+        } else if flags & flags::INTEGER != 0 {
+            let number = parse_integer(&data).ok_or_else(|| bad("a decimal integer"))?;
+            Ok(number
+                .to_i64()
+                .map_or(CacheValue::BigInt(number), CacheValue::Int))
+        } else if flags & flags::LONG != 0 {
+            let number = parse_integer(&data).ok_or_else(|| bad("a decimal integer"))?;
+            Ok(number
+                .to_i128()
+                .map_or(CacheValue::BigInt(number), CacheValue::Long))
+        } else if flags & flags::PICKLE != 0 {
+            Ok(CacheValue::Pickle(data))
+        } else {
+            Ok(CacheValue::Bytes(data))
         }
     }
 }
 
-/// Parses a decimal number the way Python's `int()` reads memcached's data:
-/// surrounding whitespace allowed (incr/decr leave trailing spaces).
-fn parse_number<N: std::str::FromStr>(data: &[u8]) -> Option<N> {
-    std::str::from_utf8(data).ok()?.trim().parse().ok()
+/// Parses a decimal integer of any size the way Python's `int()` reads
+/// memcached's data: surrounding whitespace allowed (incr/decr leave
+/// trailing spaces).
+pub(crate) fn parse_integer(data: &[u8]) -> Option<BigInt> {
+    std::str::from_utf8(data).ok()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -187,6 +217,10 @@ mod tests {
         round_trip(CacheValue::from("héllo"), 16);
         round_trip(CacheValue::Int(-42), 2);
         round_trip(CacheValue::Long(1 << 100), 4);
+        round_trip(
+            CacheValue::BigInt(format!("-{}", "1".repeat(30)).parse().unwrap()),
+            2,
+        );
         round_trip(CacheValue::Pickle(Bytes::from_static(b"\x80\x04K\x01.")), 1);
     }
 
@@ -206,6 +240,51 @@ mod tests {
             .deserialize(b"k", Bytes::from_static(b"x"), 1 << 20)
             .unwrap();
         assert_eq!(unknown, CacheValue::Bytes(Bytes::from_static(b"x")));
+    }
+
+    #[test]
+    fn integers_past_i64_and_i128_read_losslessly() {
+        let big = "9779422825097170814130520290509729204916177376977609748848";
+        for flags in [2, 4] {
+            let value = PyFlags
+                .deserialize(b"k", Bytes::from_static(big.as_bytes()), flags)
+                .unwrap();
+            assert_eq!(value, CacheValue::BigInt(big.parse().unwrap()));
+        }
+        // 2^63 is past i64 (flags 2) but fits i128 (flags 4).
+        let two_63 = Bytes::from_static(b"9223372036854775808");
+        assert_eq!(
+            PyFlags.deserialize(b"k", two_63.clone(), 2).unwrap(),
+            CacheValue::BigInt("9223372036854775808".parse().unwrap())
+        );
+        assert_eq!(
+            PyFlags.deserialize(b"k", two_63, 4).unwrap(),
+            CacheValue::Long(1 << 63)
+        );
+    }
+
+    #[test]
+    fn flags_are_tested_bit_by_bit_in_pymemcache_order() {
+        // pymemcache: text before integer before pickle; no known bit: bytes.
+        let text = PyFlags
+            .deserialize(b"k", Bytes::from_static(b"12"), 16 | 2)
+            .unwrap();
+        assert_eq!(text, CacheValue::Text("12".into()));
+        let pickle = PyFlags
+            .deserialize(b"k", Bytes::from_static(b"\x80\x04K\x01."), 1 | 64)
+            .unwrap();
+        assert!(matches!(pickle, CacheValue::Pickle(_)));
+    }
+
+    #[test]
+    fn compressed_data_names_the_serde_that_reads_it() {
+        let err = PyFlags
+            .deserialize(b"k", Bytes::from_static(b"x\x9c"), 24)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("Compressed::new(PyFlags)"),
+            "{err}"
+        );
     }
 
     #[test]
