@@ -49,7 +49,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// let values = client.get_many(["a", "b", "missing"]).await?;
     /// assert_eq!(values.len(), 2);   // misses are left out
     /// // The keys are `Bytes`: look them up with a byte string.
-    /// assert_eq!(values.get(b"a".as_slice()).and_then(|v| v.as_int()), Some(1));
+    /// assert_eq!(values.get(b"a".as_slice()).and_then(|v| v.as_i64()), Some(1));
     /// assert_eq!(values.get("b".as_bytes()).and_then(|v| v.as_str()), Some("two"));
     /// # Ok::<_, memclient::Error>(())
     /// # }).unwrap();

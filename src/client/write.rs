@@ -88,7 +88,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// client.set("fire-and-forget", "x").noreply(true).await?;   // no reply awaited
     /// let buffer = [7u8; 16];
     /// client.set("copy", &buffer[..]).await?;                   // a borrowed slice is copied
-    /// assert_eq!(client.get("visits").await?.and_then(|v| v.as_int()), Some(41));
+    /// assert_eq!(client.get("visits").await?.and_then(|v| v.as_i64()), Some(41));
     /// # Ok::<_, memclient::Error>(())
     /// # }).unwrap();
     /// ```

@@ -22,6 +22,7 @@ mod pickle_tests;
 #[cfg(feature = "postcard")]
 mod postcard;
 mod pyflags;
+mod value;
 
 use bytes::Bytes;
 
@@ -34,11 +35,12 @@ pub use json::Json;
 pub use pickle::{Pickle, PickleValue, DEFAULT_MAX_DECODED};
 #[cfg(feature = "postcard")]
 pub use postcard::Postcard;
-pub use pyflags::{flags, CacheValue, PyFlags};
+pub use pyflags::{flags, PyFlags};
 /// The pickle crate whose [`Value`](serde_pickle::Value) [`PickleValue`] reads
 /// and writes (feature `pickle`).
 #[cfg(feature = "pickle")]
 pub use serde_pickle;
+pub use value::CacheValue;
 
 use crate::Result;
 

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{BigInt, Serde};
+use super::{BigInt, CacheValue, Serde};
 use crate::{Error, Result};
 
 /// The flag values pymemcache stores beside each value.
@@ -20,111 +20,6 @@ pub mod flags {
     pub const COMPRESSED: u32 = 8;
     /// UTF-8 text.
     pub const TEXT: u32 = 16;
-}
-
-/// A value as pymemcache's serializer stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum CacheValue {
-    /// Raw bytes (flags 0, and any flags this serde does not know).
-    Bytes(Bytes),
-    /// UTF-8 text (flags 16).
-    Text(String),
-    /// An integer (flags 2) that fits an `i64`.
-    Int(i64),
-    /// A Python 2 long (flags 4) that fits an `i128`.
-    Long(i128),
-    /// An integer (flags 2 or 4) too large for `Int` or `Long`: Python's
-    /// integers have no bound. Written with flags 2, as pymemcache does.
-    BigInt(BigInt),
-    /// A pickle written by Python (flags 1), returned as it is stored.
-    Pickle(Bytes),
-}
-
-impl CacheValue {
-    /// The bytes of a `Bytes` or `Pickle` value, the UTF-8 of a `Text`.
-    pub fn as_bytes(&self) -> Option<&[u8]> {
-        match self {
-            CacheValue::Bytes(data) | CacheValue::Pickle(data) => Some(data),
-            CacheValue::Text(text) => Some(text.as_bytes()),
-            CacheValue::Int(_) | CacheValue::Long(_) | CacheValue::BigInt(_) => None,
-        }
-    }
-
-    /// The text of a `Text` value.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            CacheValue::Text(text) => Some(text),
-            _ => None,
-        }
-    }
-
-    /// The number of an `Int` value.
-    pub fn as_int(&self) -> Option<i64> {
-        match self {
-            CacheValue::Int(number) => Some(*number),
-            _ => None,
-        }
-    }
-}
-
-impl From<Bytes> for CacheValue {
-    fn from(data: Bytes) -> Self {
-        CacheValue::Bytes(data)
-    }
-}
-
-impl From<Vec<u8>> for CacheValue {
-    fn from(data: Vec<u8>) -> Self {
-        CacheValue::Bytes(data.into())
-    }
-}
-
-impl From<&[u8]> for CacheValue {
-    fn from(data: &[u8]) -> Self {
-        CacheValue::Bytes(Bytes::copy_from_slice(data))
-    }
-}
-
-impl<const N: usize> From<&[u8; N]> for CacheValue {
-    fn from(data: &[u8; N]) -> Self {
-        CacheValue::Bytes(Bytes::copy_from_slice(data))
-    }
-}
-
-impl From<String> for CacheValue {
-    fn from(text: String) -> Self {
-        CacheValue::Text(text)
-    }
-}
-
-impl From<&str> for CacheValue {
-    fn from(text: &str) -> Self {
-        CacheValue::Text(text.to_string())
-    }
-}
-
-impl From<i64> for CacheValue {
-    fn from(number: i64) -> Self {
-        CacheValue::Int(number)
-    }
-}
-
-impl From<BigInt> for CacheValue {
-    fn from(number: BigInt) -> Self {
-        CacheValue::BigInt(number)
-    }
-}
-
-impl From<i32> for CacheValue {
-    fn from(number: i32) -> Self {
-        CacheValue::Int(number.into())
-    }
-}
-
-impl From<u32> for CacheValue {
-    fn from(number: u32) -> Self {
-        CacheValue::Int(number.into())
-    }
 }
 
 /// The default serde: pymemcache's `python_memcache_serializer` flags.
