@@ -9,6 +9,8 @@ mod config;
 mod connection;
 mod error;
 mod meta;
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+pub mod observe;
 mod pool;
 pub mod proto;
 mod request;
