@@ -3,6 +3,8 @@
 #![warn(missing_docs)]
 
 mod backend;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 pub mod cluster;
 mod config;
