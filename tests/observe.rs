@@ -480,3 +480,95 @@ fn both_layers_over_a_real_server() -> Result<()> {
     );
     Ok(())
 }
+
+/// A node marked dead and coming back is an event and a counter; a retry is
+/// an event.
+#[test]
+fn node_deaths_recoveries_and_retries_are_reported() {
+    use memclient::{NodeSpec, NodeStatus, Retry, RetryOptions};
+    let (a, b) = (MockMemcache::new(), MockMemcache::new());
+    let options = ClusterOptions::default()
+        .retry_attempts(1)
+        .retry_timeout(Duration::ZERO)
+        .dead_timeout(Duration::from_millis(50));
+    let cluster = Cluster::new(options);
+    let name_a = "127.0.0.1:10001";
+    cluster
+        .add_node(NodeSpec::new(name_a.parse().unwrap()), a.clone())
+        .unwrap();
+    cluster
+        .add_node(NodeSpec::new("127.0.0.1:10002".parse().unwrap()), b.clone())
+        .unwrap();
+    let key = (0..100)
+        .map(|i| format!("key{i}"))
+        .find(|key| cluster.locate(key.as_bytes()).as_deref() == Some(name_a))
+        .unwrap();
+    let mut events = Vec::new();
+    let metrics = recorded(|| {
+        (_, events) = traced(|| {
+            smol::block_on(async {
+                let client = Client::new(cluster.clone());
+                for _ in 0..10 {
+                    let dead = cluster
+                        .status()
+                        .iter()
+                        .any(|(name, s)| name == name_a && matches!(s, NodeStatus::Dead { .. }));
+                    if dead {
+                        break;
+                    }
+                    a.fail_next(1, Error::ConnectionClosed);
+                    assert!(client.get(&key).await.is_err());
+                }
+                smol::Timer::after(Duration::from_millis(60)).await;
+                assert!(client.get(&key).await.is_ok());
+                assert_eq!(cluster.status()[0].1, NodeStatus::Healthy);
+
+                let retry = Client::new(Retry::new(
+                    b.clone(),
+                    memclient::smol::Smol,
+                    RetryOptions::default().delay(Duration::ZERO, Duration::ZERO),
+                ));
+                b.fail_next(2, Error::ConnectionClosed);
+                assert!(retry.get("k").await.is_ok());
+            })
+        });
+    });
+    let messages: Vec<(&str, Option<&str>, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                field(e, "message").unwrap_or(""),
+                field(e, "node"),
+                field(e, "attempt"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            ("memcached node marked dead", Some(name_a), None),
+            ("memcached node recovered", Some(name_a), None),
+            ("retrying memcached call", None, Some("1")),
+            ("retrying memcached call", None, Some("2")),
+        ]
+    );
+    let node = format!("node={name_a}");
+    assert_eq!(
+        counter(
+            &metrics,
+            &format!("memclient_node_changes_total{{change=died,{node}}}")
+        ),
+        1
+    );
+    assert_eq!(
+        counter(
+            &metrics,
+            &format!("memclient_node_changes_total{{change=recovered,{node}}}")
+        ),
+        1
+    );
+    assert_eq!(
+        gauge(&metrics, &format!("memclient_node_up{{{node}}}")),
+        1.0
+    );
+}

@@ -17,8 +17,18 @@
 //! ```
 //!
 //! Neither layer records key or value contents unless asked
-//! ([`Traced::record_keys`]): they may be private. Events that only a
-//! connection sees (a reconnect, an overdue reply) are not reported yet.
+//! ([`Traced::record_contents`]): they may be private.
+//!
+//! Besides the layers, with the features on: a [`Retry`](crate::Retry)
+//! emits a DEBUG event `retrying memcached call` (`attempt`, `error.kind`)
+//! before each retry, and a [`Cluster`](crate::Cluster) a WARN event
+//! `memcached node marked dead` and an INFO event `memcached node recovered`
+//! (it answered again after failing) with `node`, counted in
+//! `memclient_node_changes_total` (`node`, `change` = `died` / `recovered`)
+//! with the gauge `memclient_node_up` (`node`; 0 once dead, 1 once back).
+//! Events that only a connection or a pool sees (a reconnect, an overdue
+//! reply, a wait for a pooled connection) and the stampede wins of
+//! `get_or_compute` are not reported yet.
 
 mod classify;
 #[cfg(feature = "metrics")]
@@ -26,6 +36,7 @@ mod metrics;
 #[cfg(feature = "tracing")]
 mod tracing;
 
+pub(crate) use classify::error_kind;
 #[cfg(feature = "metrics")]
 pub use metrics::Metered;
 #[cfg(feature = "tracing")]
