@@ -179,7 +179,7 @@ impl<B> Cluster<B> {
             .map(|index| table.nodes[index].backend.clone())
     }
 
-    fn read(&self) -> Arc<Table<B>> {
+    pub(super) fn read(&self) -> Arc<Table<B>> {
         self.inner
             .table
             .read()
@@ -286,7 +286,7 @@ impl<B: Backend> Cluster<B> {
     }
 
     /// One request to one node, through its health.
-    async fn call_node(&self, node: &Node<B>, request: Request) -> Result<Response> {
+    pub(super) async fn call_node(&self, node: &Node<B>, request: Request) -> Result<Response> {
         let ticket = self.admit(node)?;
         let result = node.backend.call(request).await;
         let failed = result.as_ref().is_err_and(Error::is_connection_error);

@@ -174,6 +174,17 @@ impl Health {
         }
     }
 
+    /// When the node may be probed next (`None` when it is healthy): for a
+    /// failing node the end of its retry timeout, for a dead one the end of
+    /// its dead time.
+    pub fn due(&self) -> Option<Instant> {
+        match self.lock().kind {
+            Kind::Healthy => None,
+            Kind::Failing { next_probe, .. } => Some(next_probe),
+            Kind::Dead { until } => Some(until),
+        }
+    }
+
     /// When a dead node will be probed again (`None` when it is not dead).
     pub fn dead_until(&self) -> Option<Instant> {
         match self.lock().kind {

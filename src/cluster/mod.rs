@@ -6,6 +6,7 @@
 //! `HashClient`, the default) or [`Ketama`] (libmemcached), or your own
 //! through [`Hashing::Custom`].
 
+mod discovery;
 mod dispatch;
 mod health;
 mod jenkins;
@@ -20,6 +21,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub use discovery::{Discover, Dns, ElastiCache, Following, NodeChanges, StaticNodes};
 pub use dispatch::Cluster;
 pub use health::NodeStatus;
 pub use jenkins::one_at_a_time;

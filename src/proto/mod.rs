@@ -7,6 +7,7 @@
 //! decodes the same, and data blocks are [`Bytes`](bytes::Bytes) slices of the
 //! read buffer, never copies.
 
+pub mod config;
 mod decode;
 mod encode;
 mod line;
