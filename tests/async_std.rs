@@ -61,3 +61,6 @@ mod meta;
 
 #[path = "suite/cluster.rs"]
 mod cluster;
+
+#[path = "suite/discovery.rs"]
+mod discovery;
