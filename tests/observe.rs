@@ -5,6 +5,7 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::future::IntoFuture;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -571,4 +572,51 @@ fn node_deaths_recoveries_and_retries_are_reported() {
         gauge(&metrics, &format!("memclient_node_up{{{node}}}")),
         1.0
     );
+}
+
+/// `get_or_compute`'s stampede protection as the layers see it: one caller
+/// wins the recompute, the other finds it in progress.
+#[test]
+fn stampede_wins_and_losses_are_counted() {
+    let mock = MockMemcache::new();
+    let mut spans = Vec::new();
+    let metrics = recorded(|| {
+        (spans, _) = traced(|| {
+            smol::block_on(async {
+                let client = Client::new(Traced::new(Metered::new(mock.clone())))
+                    .with_runtime(memclient::smol::Smol);
+                let slow = || async {
+                    smol::Timer::after(Duration::from_millis(100)).await;
+                    Ok::<_, Error>("built".into())
+                };
+                let never =
+                    || async { Err::<memclient::serde::CacheValue, _>(Error::ConnectionClosed) };
+                let (a, b) = futures_lite::future::zip(
+                    client
+                        .get_or_compute("page", Duration::from_secs(60), slow)
+                        .into_future(),
+                    async {
+                        // After the first caller has won.
+                        smol::Timer::after(Duration::from_millis(20)).await;
+                        client
+                            .get_or_compute("page", Duration::from_secs(60), never)
+                            .poll(Duration::from_millis(10))
+                            .await
+                    },
+                )
+                .await;
+                assert_eq!(a.unwrap().as_str(), Some("built"));
+                assert_eq!(b.unwrap().as_str(), Some("built"));
+            })
+        });
+    });
+    assert_eq!(counter(&metrics, "memclient_stampede_total{result=won}"), 1);
+    assert!(counter(&metrics, "memclient_stampede_total{result=lost}") >= 1);
+    let won: Vec<_> = spans
+        .iter()
+        .filter(|s| field(s, "stampede") == Some("won"))
+        .collect();
+    assert_eq!(won.len(), 1);
+    assert_eq!(field(won[0], "command"), Some("mg"));
+    assert_eq!(field(won[0], "outcome"), Some("miss"));
 }

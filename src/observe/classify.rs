@@ -185,13 +185,32 @@ impl Command {
     }
 }
 
-/// Hits and misses of a finished read.
+/// Hits and misses of a finished read, and the stampede flags of `mg`
+/// replies (what `get_or_compute` decides on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Outcome {
     /// Keys of a read that were found.
     pub hits: u64,
     /// Keys of a read that were not found.
     pub misses: u64,
+    /// `W`: this caller won the right to recompute the value.
+    pub won: u64,
+    /// `Z`: another caller already won; this one waits or is served stale.
+    pub lost: u64,
+    /// `X`: the item is stale (invalidated).
+    pub stale: u64,
+}
+
+impl Outcome {
+    fn add(self, other: Outcome) -> Outcome {
+        Outcome {
+            hits: self.hits + other.hits,
+            misses: self.misses + other.misses,
+            won: self.won + other.won,
+            lost: self.lost + other.lost,
+            stale: self.stale + other.stale,
+        }
+    }
 }
 
 /// What the outcome of a call needs of its request, kept so the request
@@ -233,10 +252,14 @@ impl Shape {
 
     /// The hits and misses of a successful reply.
     pub fn outcome(&self, response: &Response) -> Outcome {
-        let (hits, misses) = match (self, response) {
+        match (self, response) {
             (Shape::Retrieve(keys), Response::Values(values)) => {
                 let hits = values.len() as u64;
-                (hits, (*keys as u64).saturating_sub(hits))
+                Outcome {
+                    hits,
+                    misses: (*keys as u64).saturating_sub(hits),
+                    ..Outcome::default()
+                }
             }
             (Shape::MetaGet, Response::Meta(reply)) => meta_get(reply),
             (Shape::MetaBatch(gets), Response::MetaBatch(replies)) => gets
@@ -245,22 +268,41 @@ impl Shape {
                 .filter(|(get, _)| **get)
                 .map(|(_, reply)| match reply {
                     // Quiet mode: a missing line is a miss.
-                    None => (0, 1),
+                    None => Outcome {
+                        misses: 1,
+                        ..Outcome::default()
+                    },
                     Some(Ok(reply)) => meta_get(reply),
-                    Some(Err(_)) => (0, 0),
+                    Some(Err(_)) => Outcome::default(),
                 })
-                .fold((0, 0), |(h, m), (dh, dm)| (h + dh, m + dm)),
-            _ => (0, 0),
-        };
-        Outcome { hits, misses }
+                .fold(Outcome::default(), Outcome::add),
+            _ => Outcome::default(),
+        }
     }
 }
 
-fn meta_get(reply: &MetaResponse) -> (u64, u64) {
-    match reply.status {
+fn meta_get(reply: &MetaResponse) -> Outcome {
+    let (hits, misses) = match reply.status {
         Some(MetaStatus::Miss) => (0, 1),
+        // The empty placeholder of a recompute in progress (`W` or `Z`,
+        // not stale) holds no value yet: a miss to the user.
+        Some(MetaStatus::Value | MetaStatus::Header)
+            if (reply.has_flag(b'W') || reply.has_flag(b'Z'))
+                && !reply.has_flag(b'X')
+                && reply.data.as_ref().map_or(true, |data| data.is_empty()) =>
+        {
+            (0, 1)
+        }
         Some(MetaStatus::Value | MetaStatus::Header) => (1, 0),
         _ => (0, 0),
+    };
+    let flag = |f: u8| u64::from(reply.has_flag(f));
+    Outcome {
+        hits,
+        misses,
+        won: flag(b'W'),
+        lost: flag(b'Z'),
+        stale: flag(b'X'),
     }
 }
 

@@ -19,6 +19,7 @@ use crate::{Backend, Error, Request, Response, Result};
 /// | `memclient_timeouts_total` | counter | `command` |
 /// | `memclient_cancelled_total` | counter: calls whose future was dropped | `command` |
 /// | `memclient_hits_total`, `memclient_misses_total` | counter: keys of reads | |
+/// | `memclient_stampede_total` | counter: `mg` replies that won a recompute (`W`), found another caller recomputing (`Z`) or a stale item (`X`): what [`get_or_compute`](crate::Client::get_or_compute) decides on | `result` (`won`, `lost`, `stale`) |
 /// | `memclient_bytes_sent_total`, `memclient_bytes_received_total` | counter: an estimate from the request and reply sizes | |
 /// | `memclient_in_flight` | gauge: calls started and not ended | |
 /// | `memclient_call_duration_seconds` | histogram | `command` |
@@ -58,6 +59,9 @@ struct NodeHandles {
     sent: Counter,
     received: Counter,
     in_flight: Gauge,
+    won: Counter,
+    lost: Counter,
+    stale: Counter,
 }
 
 #[derive(Debug)]
@@ -111,6 +115,12 @@ impl<B> Metered<B> {
             sent: metrics::counter!("memclient_bytes_sent_total", self.with(&[])),
             received: metrics::counter!("memclient_bytes_received_total", self.with(&[])),
             in_flight: metrics::gauge!("memclient_in_flight", self.with(&[])),
+            won: metrics::counter!("memclient_stampede_total", self.with(&[("result", "won")])),
+            lost: metrics::counter!("memclient_stampede_total", self.with(&[("result", "lost")])),
+            stale: metrics::counter!(
+                "memclient_stampede_total",
+                self.with(&[("result", "stale")])
+            ),
         })
     }
 
@@ -178,6 +188,15 @@ impl Pending<'_> {
                 }
                 if outcome.misses > 0 {
                     self.node.misses.increment(outcome.misses);
+                }
+                for (count, counter) in [
+                    (outcome.won, &self.node.won),
+                    (outcome.lost, &self.node.lost),
+                    (outcome.stale, &self.node.stale),
+                ] {
+                    if count > 0 {
+                        counter.increment(count);
+                    }
                 }
             }
             Err(error) => layer.error(self.command, error),

@@ -27,8 +27,7 @@
 //! `memclient_node_changes_total` (`node`, `change` = `died` / `recovered`)
 //! with the gauge `memclient_node_up` (`node`; 0 once dead, 1 once back).
 //! Events that only a connection or a pool sees (a reconnect, an overdue
-//! reply, a wait for a pooled connection) and the stampede wins of
-//! `get_or_compute` are not reported yet.
+//! reply, a wait for a pooled connection) are not reported yet.
 
 mod classify;
 #[cfg(feature = "metrics")]

@@ -16,7 +16,10 @@ use crate::{Backend, Error, Request, Response, Result};
 /// call ends, `outcome` (`hit`, `miss`, `partial` for a multi-key read that
 /// found some, else the reply: `stored`, `not_stored`, `deleted`, ...;
 /// `error`, or `cancelled` when the call's future was dropped), `hits`,
-/// `misses`, `duration_us` and, for a failure, `error.kind`. A failure also
+/// `misses`, `duration_us`, `stampede` for an `mg` of
+/// [`get_or_compute`](crate::Client::get_or_compute) (`won`: this caller
+/// recomputes; `lost`: another does; `stale`: a stale value was served) and,
+/// for a failure, `error.kind`. A failure also
 /// emits an event in the span. A batch (`call_many`) is one span with
 /// `requests` and `errors` counts.
 ///
@@ -96,6 +99,7 @@ impl<B> Traced<B> {
                     hits = Empty,
                     misses = Empty,
                     errors = Empty,
+                    stampede = Empty,
                     duration_us = Empty,
                     error.kind = Empty,
                     error = Empty,
@@ -214,6 +218,15 @@ impl<B: Backend> Backend for Traced<B> {
                 if shape.is_read() {
                     span.record("hits", outcome.hits);
                     span.record("misses", outcome.misses);
+                }
+                let stampede = match (outcome.won, outcome.lost, outcome.stale) {
+                    (0, 0, 0) => None,
+                    (0, 0, _) => Some("stale"),
+                    (0, _, _) => Some("lost"),
+                    _ => Some("won"),
+                };
+                if let Some(stampede) = stampede {
+                    span.record("stampede", stampede);
                 }
             }
             Err(error) => self.record_error(&span, error),
