@@ -77,3 +77,7 @@ mod cluster;
 
 #[path = "suite/discovery.rs"]
 mod discovery;
+
+#[cfg(all(feature = "tracing", feature = "metrics"))]
+#[path = "suite/observe.rs"]
+mod observe;
