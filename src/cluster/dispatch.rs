@@ -223,7 +223,7 @@ impl<B> Cluster<B> {
             node.health
                 .report(ticket, failed, Instant::now(), &self.inner.options.policy());
         if change != Change::None {
-            observe_change(node.spec.name(), change);
+            super::health::observe_change(node.spec.name(), change);
         }
         if change == Change::Died && self.inner.options.dead_keys == DeadKeys::Remap {
             self.rebuild();
@@ -241,32 +241,6 @@ impl<B> Cluster<B> {
             }
             other => other,
         }
-    }
-}
-
-/// Reports a node's death or return (features `tracing`, `metrics`); see
-/// [`observe`](crate::observe).
-fn observe_change(_node: &str, _change: Change) {
-    #[cfg(feature = "tracing")]
-    match _change {
-        Change::Died => {
-            tracing::warn!(target: "memclient", node = _node, "memcached node marked dead")
-        }
-        Change::Recovered => {
-            tracing::info!(target: "memclient", node = _node, "memcached node recovered")
-        }
-        Change::None => {}
-    }
-    #[cfg(feature = "metrics")]
-    {
-        let (name, up) = match _change {
-            Change::Died => ("died", 0.0),
-            _ => ("recovered", 1.0),
-        };
-        let node = _node.to_string();
-        metrics::counter!("memclient_node_changes_total", "node" => node.clone(), "change" => name)
-            .increment(1);
-        metrics::gauge!("memclient_node_up", "node" => node).set(up);
     }
 }
 

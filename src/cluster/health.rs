@@ -194,6 +194,32 @@ impl Health {
     }
 }
 
+/// Reports a node's death or return (features `tracing`, `metrics`); see
+/// [`observe`](crate::observe).
+pub(crate) fn observe_change(_node: &str, _change: Change) {
+    #[cfg(feature = "tracing")]
+    match _change {
+        Change::Died => {
+            tracing::warn!(target: "memclient", node = _node, "memcached node marked dead")
+        }
+        Change::Recovered => {
+            tracing::info!(target: "memclient", node = _node, "memcached node recovered")
+        }
+        Change::None => {}
+    }
+    #[cfg(feature = "metrics")]
+    {
+        let (name, up) = match _change {
+            Change::Died => ("died", 0.0),
+            _ => ("recovered", 1.0),
+        };
+        let node = _node.to_string();
+        metrics::counter!("memclient_node_changes_total", "node" => node.clone(), "change" => name)
+            .increment(1);
+        metrics::gauge!("memclient_node_up", "node" => node).set(up);
+    }
+}
+
 /// `now + duration`, without the panic on overflow (a huge timeout means
 /// "a century").
 fn after(now: Instant, duration: Duration) -> Instant {

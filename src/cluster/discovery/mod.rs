@@ -143,7 +143,7 @@ impl<B: Send + Sync + 'static> Cluster<B> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn follow<D, R, F>(&self, source: D, runtime: R, every: Duration, connect: F) -> Following
+    pub fn follow<D, R, F>(&self, source: D, runtime: R, every: Duration, connect: F) -> Background
     where
         D: Discover,
         R: Runtime,
@@ -164,7 +164,7 @@ impl<B: Send + Sync + 'static> Cluster<B> {
                 timer.sleep(every).await;
             }
         }));
-        Following::new(stop)
+        Background::new(stop)
     }
 }
 
@@ -173,17 +173,17 @@ impl<B: Send + Sync + 'static> Cluster<B> {
 /// this handle is dropped.
 #[derive(Debug)]
 #[must_use = "the background task stops when this handle is dropped"]
-pub struct Following {
+pub struct Background {
     stop: Arc<AtomicBool>,
 }
 
-impl Following {
+impl Background {
     pub(crate) fn new(stop: Arc<AtomicBool>) -> Self {
-        Following { stop }
+        Background { stop }
     }
 }
 
-impl Drop for Following {
+impl Drop for Background {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
     }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Following;
+use super::Background;
 use crate::cluster::Cluster;
 use crate::runtime::Runtime;
 use crate::{Backend, Request};
@@ -52,7 +52,7 @@ impl<B: Backend + 'static> Cluster<B> {
     /// still be its probe; otherwise the probe is this task's, and with
     /// [`DeadKeys::Fail`](crate::DeadKeys::Fail) the calls for a dead
     /// node's keys fail fast until it has answered.
-    pub fn probe_in_background(&self, runtime: impl Runtime, every: Duration) -> Following {
+    pub fn probe_in_background(&self, runtime: impl Runtime, every: Duration) -> Background {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let cluster = self.clone();
@@ -78,6 +78,6 @@ impl<B: Backend + 'static> Cluster<B> {
                 }
             }
         }));
-        Following::new(stop)
+        Background::new(stop)
     }
 }
