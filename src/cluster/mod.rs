@@ -21,7 +21,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use discovery::{Background, Discover, Dns, ElastiCache, NodeChanges, StaticNodes};
+pub use discovery::{Background, Discover, Dns, ElastiCache, NodeChanges, Srv, StaticNodes};
 pub use dispatch::Cluster;
 pub use health::NodeStatus;
 pub use jenkins::one_at_a_time;

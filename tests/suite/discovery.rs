@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::rt::{self, Stream};
 use crate::support::Memcached;
-use memclient::cluster::{Dns, ElastiCache, StaticNodes};
+use memclient::cluster::{Dns, ElastiCache, Srv, StaticNodes};
 use memclient::proto::config::{ClusterConfig, ConfigNode};
 use memclient::{
     Client, Cluster, ClusterOptions, ConnectionOptions, Error, Hashing, NodeSpec, NodeStatus, Pool,
@@ -273,4 +273,109 @@ fn a_dead_node_is_probed_back_in_the_background() {
     rt::block_on(async {
         assert!(client.set(&key, "v").await.unwrap());
     });
+}
+
+/// A DNS name in wire form, written out by hand (RFC 1035 3.1).
+fn dns_name(name: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for label in name.split('.') {
+        out.push(label.len() as u8);
+        out.extend_from_slice(label.as_bytes());
+    }
+    out.push(0);
+    out
+}
+
+/// An SRV answer record for the question's name (pointer to offset 12).
+fn srv_record(priority: u16, weight: u16, port: u16, target: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    for n in [priority, weight, port] {
+        data.extend_from_slice(&n.to_be_bytes());
+    }
+    data.extend_from_slice(target);
+    let mut out = vec![0xc0, 12, 0, 33, 0, 1, 0, 0, 0, 60];
+    out.extend_from_slice(&(data.len() as u16).to_be_bytes());
+    out.extend_from_slice(&data);
+    out
+}
+
+/// A name server on 127.0.0.1 that answers one query with `answer(query)`.
+fn name_server(answer: impl FnOnce(&[u8]) -> Vec<u8> + Send + 'static) -> std::net::SocketAddr {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = socket.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        let (len, from) = socket.recv_from(&mut buf).unwrap();
+        socket.send_to(&answer(&buf[..len]), from).unwrap();
+    });
+    address
+}
+
+#[test]
+fn srv_targets_of_the_lowest_priority_become_nodes() {
+    let (a, b) = (Memcached::start(), Memcached::start());
+    let (port_a, port_b) = (a.port, b.port);
+    let server = name_server(move |query| {
+        let question = &query[12..];
+        let mut reply = query[..2].to_vec();
+        // Answer, recursion available, no error; 1 question, 3 answers, 1 additional.
+        reply.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 1]);
+        reply.extend_from_slice(question);
+        reply.extend(srv_record(10, 1, port_a, &dns_name("localhost")));
+        // The target's name, where the additional record will point to it.
+        let b_name_at = reply.len() + 12 + 6;
+        reply.extend(srv_record(10, 5, port_b, &dns_name("b.test")));
+        reply.extend(srv_record(20, 1, 1, &dns_name("backup.test")));
+        reply.extend_from_slice(&[0xc0 | (b_name_at >> 8) as u8, b_name_at as u8]);
+        reply.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]);
+        reply
+    });
+    let nodes = Srv::new("_memcache._tcp.cache.test")
+        .server(server)
+        .resolve()
+        .unwrap();
+    let found: Vec<(String, u32)> = nodes
+        .iter()
+        .map(|n| (n.name().to_string(), n.weight()))
+        .collect();
+    assert!(found.contains(&(a.address.clone(), 1)), "{found:?}");
+    assert!(found.contains(&(b.address.clone(), 5)), "{found:?}");
+    assert!(
+        !found.iter().any(|(name, _)| name.ends_with(":1")),
+        "priority 20 is a backup: {found:?}"
+    );
+
+    // As a cluster's source.
+    let server = name_server(move |query| {
+        let mut reply = query[..2].to_vec();
+        reply.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+        reply.extend_from_slice(&query[12..]);
+        reply.extend(srv_record(0, 0, port_b, &dns_name("127.0.0.1")));
+        reply
+    });
+    let cluster = Cluster::new(ClusterOptions::default());
+    rt::block_on(async {
+        let srv = Srv::new("_memcache._tcp.cache.test").server(server);
+        let changes = cluster.discover_once(&srv, pool).await.unwrap();
+        assert_eq!(changes.added, std::slice::from_ref(&b.address));
+        let client = Client::new(cluster.clone());
+        assert!(client.set("k", "v").await.unwrap());
+    });
+
+    // No such name, and a server that never answers.
+    let server = name_server(|query| {
+        let mut reply = query.to_vec();
+        reply[2] = 0x81;
+        reply[3] = 0x83;
+        reply
+    });
+    assert!(Srv::new("_memcache._tcp.none.test")
+        .server(server)
+        .resolve()
+        .is_err());
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let srv = Srv::new("_memcache._tcp.cache.test")
+        .server(silent.local_addr().unwrap())
+        .timeout(Duration::from_millis(100));
+    assert!(matches!(srv.resolve(), Err(Error::Timeout(_))));
 }

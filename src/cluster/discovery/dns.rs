@@ -14,7 +14,7 @@ use crate::{Error, Result};
 /// Nodes are named by IP address (`10.0.0.5:11211`, `[fd00::5]:11211`), as
 /// other clients given the same addresses name them. Resolution uses the
 /// system resolver (`getaddrinfo`, so `/etc/hosts` too) on a thread of its
-/// own, never on the runtime's. SRV records are not read.
+/// own, never on the runtime's. For SRV records, see [`Srv`](super::Srv).
 #[derive(Debug, Clone)]
 pub struct Dns {
     host: String,

@@ -3,7 +3,7 @@
 //! removes.
 //!
 //! Sources: a [`StaticNodes`] list, [`Dns`] (every A/AAAA record of a name,
-//! re-resolved) and [`ElastiCache`] (`config get cluster` on the
+//! re-resolved), [`Srv`] (the targets of an SRV record) and [`ElastiCache`] (`config get cluster` on the
 //! configuration endpoint, applied only when its version goes up). Only the
 //! added and removed nodes' keys move: the others' stay where the hashing
 //! put them.
@@ -11,6 +11,7 @@
 mod dns;
 mod elasticache;
 mod probe;
+mod srv;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 pub use dns::Dns;
 pub use elasticache::ElastiCache;
+pub use srv::Srv;
 
 use super::dispatch::Cluster;
 use super::locator::NodeSpec;
