@@ -35,6 +35,7 @@ mod metrics;
 #[cfg(feature = "tracing")]
 mod tracing;
 
+#[cfg(feature = "tracing")]
 pub(crate) use classify::error_kind;
 #[cfg(feature = "metrics")]
 pub use metrics::Metered;
