@@ -3,12 +3,16 @@
 #![warn(missing_docs)]
 
 mod backend;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 pub mod cluster;
 mod config;
 mod connection;
 mod error;
 mod meta;
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+pub mod observe;
 mod pool;
 pub mod proto;
 mod request;

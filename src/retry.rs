@@ -326,6 +326,7 @@ impl<B: Backend> Backend for Retry<B> {
                 Err(error)
                     if tries < self.options.attempts && self.should_retry(&request, &error) =>
                 {
+                    retrying(tries, &error);
                     self.runtime.sleep(self.delay(tries)).await;
                     tries += 1;
                 }
@@ -351,6 +352,9 @@ impl<B: Backend> Backend for Retry<B> {
             if again.is_empty() {
                 break;
             }
+            if let Some(Err(error)) = again.first().map(|&p| &results[p]) {
+                retrying(tries, error);
+            }
             self.runtime.sleep(self.delay(tries)).await;
             let batch = again.iter().map(|&p| requests[p].clone()).collect();
             let replies = self.inner.call_many(batch).await;
@@ -362,6 +366,18 @@ impl<B: Backend> Backend for Retry<B> {
         }
         results
     }
+}
+
+/// Reports a retry (feature `tracing`): a DEBUG event with the number of
+/// the try that failed and the error's kind.
+fn retrying(_tries: u32, _error: &Error) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        target: "memclient",
+        attempt = _tries,
+        error.kind = crate::observe::error_kind(_error),
+        "retrying memcached call"
+    );
 }
 
 /// True when sending the request twice leaves the same state as once.

@@ -78,5 +78,11 @@ mod cluster;
 #[path = "suite/hardening.rs"]
 mod hardening;
 
+#[path = "suite/discovery.rs"]
+mod discovery;
 #[path = "suite/twemproxy.rs"]
 mod twemproxy;
+
+#[cfg(all(feature = "tracing", feature = "metrics"))]
+#[path = "suite/observe.rs"]
+mod observe;

@@ -50,6 +50,7 @@
 mod cachedump;
 mod clock;
 mod conn;
+mod discovery;
 mod faults;
 mod meta_backend;
 mod server;
@@ -94,6 +95,7 @@ struct Shared {
     clock: Clock,
     faults: Faults,
     registry: Registry,
+    discovery: discovery::Discovery,
 }
 
 impl std::fmt::Debug for MockMemcache {
@@ -158,6 +160,7 @@ impl Builder {
                 clock,
                 faults: Faults::default(),
                 registry: Registry::default(),
+                discovery: discovery::Discovery::default(),
             }),
         }
     }
@@ -222,6 +225,25 @@ impl MockMemcache {
     pub fn drop_connections(&self) {
         self.shared.faults.drop_backend();
         self.shared.registry.drop_all();
+    }
+
+    // ---- auto discovery ----
+
+    /// Answers `config get cluster` (on the stream and socket paths) with
+    /// these nodes, as an ElastiCache configuration endpoint does, under a
+    /// version one above the previous one (the first is 1). Returns the
+    /// version. Until called, the mock answers `ERROR`, as memcached does.
+    pub fn set_cluster_nodes(
+        &self,
+        nodes: impl IntoIterator<Item = memclient::proto::config::ConfigNode>,
+    ) -> u64 {
+        self.shared.discovery.set_nodes(nodes.into_iter().collect())
+    }
+
+    /// Sets the configuration `config get cluster` reports, version
+    /// included (`None`: answer `ERROR` again).
+    pub fn set_cluster_config(&self, config: Option<memclient::proto::config::ClusterConfig>) {
+        self.shared.discovery.set(config);
     }
 
     // ---- inspection ----

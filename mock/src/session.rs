@@ -52,7 +52,23 @@ impl Session {
     ) -> bool {
         self.input.extend_from_slice(data);
         let mut commands = 0;
-        while let Some(decoded) = self.decoder.decode(&mut self.input) {
+        loop {
+            if !self.decoder.in_data_block()
+                && mock
+                    .shared
+                    .discovery
+                    .answer(&mut self.input, &mut self.stack)
+            {
+                // The line was taken from under the decoder: start it afresh
+                // at this clean boundary, so no scan position of a partial
+                // line survives.
+                self.decoder = RequestDecoder::with_max_item_size(mock.max_item_size());
+                commands += 1;
+                continue;
+            }
+            let Some(decoded) = self.decoder.decode(&mut self.input) else {
+                break;
+            };
             commands += 1;
             match decoded {
                 Decoded::Request(request) => {

@@ -66,6 +66,11 @@ impl<B: Backend, S: Serde> Client<B, S> {
         self
     }
 
+    /// Whether the client has a runtime to sleep on (see [`Client::with_runtime`]).
+    pub(crate) fn has_runtime(&self) -> bool {
+        self.timer.0.is_some()
+    }
+
     /// The backend this client sends its requests to.
     pub fn backend(&self) -> &B {
         &self.backend

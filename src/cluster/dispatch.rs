@@ -211,7 +211,7 @@ impl<B> Cluster<B> {
             .map(|index| table.nodes[index].backend.clone())
     }
 
-    fn read(&self) -> Arc<Table<B>> {
+    pub(super) fn read(&self) -> Arc<Table<B>> {
         self.inner
             .table
             .read()
@@ -254,6 +254,9 @@ impl<B> Cluster<B> {
         let change =
             node.health
                 .report(ticket, failed, Instant::now(), &self.inner.options.policy());
+        if change != Change::None {
+            super::health::observe_change(node.spec.name(), change);
+        }
         if change == Change::Died && self.inner.options.dead_keys == DeadKeys::Remap {
             self.rebuild();
         }
@@ -289,7 +292,7 @@ impl<B: Backend> Cluster<B> {
     }
 
     /// One request to one node, through its health.
-    async fn call_node(&self, node: &Node<B>, request: Request) -> Result<Response> {
+    pub(super) async fn call_node(&self, node: &Node<B>, request: Request) -> Result<Response> {
         let ticket = self.admit(node)?;
         let result = node.backend.call(request).await;
         let failed = result.as_ref().is_err_and(Error::is_connection_error);

@@ -174,12 +174,49 @@ impl Health {
         }
     }
 
+    /// When the node may be probed next (`None` when it is healthy): for a
+    /// failing node the end of its retry timeout, for a dead one the end of
+    /// its dead time.
+    pub fn due(&self) -> Option<Instant> {
+        match self.lock().kind {
+            Kind::Healthy => None,
+            Kind::Failing { next_probe, .. } => Some(next_probe),
+            Kind::Dead { until } => Some(until),
+        }
+    }
+
     /// When a dead node will be probed again (`None` when it is not dead).
     pub fn dead_until(&self) -> Option<Instant> {
         match self.lock().kind {
             Kind::Dead { until } => Some(until),
             _ => None,
         }
+    }
+}
+
+/// Reports a node's death or return (features `tracing`, `metrics`); see
+/// [`observe`](crate::observe).
+pub(crate) fn observe_change(_node: &str, _change: Change) {
+    #[cfg(feature = "tracing")]
+    match _change {
+        Change::Died => {
+            tracing::warn!(target: "memclient", node = _node, "memcached node marked dead")
+        }
+        Change::Recovered => {
+            tracing::info!(target: "memclient", node = _node, "memcached node recovered")
+        }
+        Change::None => {}
+    }
+    #[cfg(feature = "metrics")]
+    {
+        let (name, up) = match _change {
+            Change::Died => ("died", 0.0),
+            _ => ("recovered", 1.0),
+        };
+        let node = _node.to_string();
+        metrics::counter!("memclient_node_changes_total", "node" => node.clone(), "change" => name)
+            .increment(1);
+        metrics::gauge!("memclient_node_up", "node" => node).set(up);
     }
 }
 

@@ -6,6 +6,7 @@
 //! `HashClient`, the default) or [`Ketama`] (libmemcached's modes and
 //! twemproxy's, see [`KetamaOptions`]), or your own through [`Hashing::Custom`].
 
+mod discovery;
 mod dispatch;
 mod fnv;
 mod health;
@@ -25,6 +26,7 @@ mod tests;
 #[cfg(test)]
 mod vector_tests;
 
+pub use discovery::{Background, Discover, Dns, ElastiCache, NodeChanges, Srv, StaticNodes};
 pub use dispatch::Cluster;
 pub use fnv::fnv1a_64;
 pub use health::NodeStatus;

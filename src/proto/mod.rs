@@ -9,6 +9,7 @@
 
 mod budget;
 pub(crate) mod check;
+pub mod config;
 mod decode;
 mod encode;
 #[cfg(test)]

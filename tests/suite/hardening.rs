@@ -314,11 +314,13 @@ fn a_client_with_default_options_times_out_on_a_silent_server() {
     let config = Config::new(&server.address);
     assert_eq!(config.connection_options().timeout, Some(DEFAULT_TIMEOUT));
     let client = rt::block_on(rt::connect(config)).unwrap();
+    // The bound is loose: a loaded CI machine can be late by a second or two;
+    // what matters is that the call ends, with the default limit as its error.
     let started = Instant::now();
     let result = rt::block_on(within(DEFAULT_TIMEOUT + 3 * MARGIN, client.get("k")));
     let result = result.expect("the call hung past its default timeout");
     assert!(matches!(result, Err(Error::Timeout(limit)) if limit == DEFAULT_TIMEOUT));
-    assert!(started.elapsed() < DEFAULT_TIMEOUT + MARGIN);
+    assert!(started.elapsed() >= DEFAULT_TIMEOUT);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::exec::{AsyncStdExec, SmolExec, TokioExec};
 use crate::measure::Plan;
 use crate::peers::{async_memcached, memcache_async, memcache_sync};
 use crate::workload::{Data, Workload};
-use crate::{memclient_runs, raw};
+use crate::{blocking_runs, layered_runs, memclient_runs, raw};
 
 /// The runtimes memclient is measured on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,10 @@ pub enum Kind {
     Memclient,
     /// A client a user would pick instead.
     Peer,
+    /// memclient another way (with the observability layers, or blocking):
+    /// compared with its own reference in the variants table, left out of
+    /// the summary.
+    Variant,
 }
 
 /// One client of the comparison.
@@ -43,11 +47,19 @@ pub enum Contestant {
     MemcacheAsync,
     /// memcache (synchronous).
     Memcache,
+    /// memclient/smol with `Traced` over `Metered` around the connection,
+    /// the collectors on (`recording`) or off.
+    Layered {
+        /// A subscriber and a recorder are collecting.
+        recording: bool,
+    },
+    /// `memclient::blocking::Client`, from OS threads.
+    Blocking,
 }
 
 impl Contestant {
     /// Every contestant, in table order.
-    pub const ALL: [Contestant; 7] = [
+    pub const ALL: [Contestant; 10] = [
         Contestant::Raw,
         Contestant::Memclient(Runtime::Smol),
         Contestant::Memclient(Runtime::AsyncStd),
@@ -55,6 +67,9 @@ impl Contestant {
         Contestant::AsyncMemcached,
         Contestant::MemcacheAsync,
         Contestant::Memcache,
+        Contestant::Layered { recording: false },
+        Contestant::Layered { recording: true },
+        Contestant::Blocking,
     ];
 
     /// What the row is.
@@ -62,6 +77,7 @@ impl Contestant {
         match self {
             Contestant::Raw => Kind::Raw,
             Contestant::Memclient(_) => Kind::Memclient,
+            Contestant::Layered { .. } | Contestant::Blocking => Kind::Variant,
             _ => Kind::Peer,
         }
     }
@@ -98,13 +114,26 @@ impl Contestant {
                 "memcache{}",
                 how("1 conn, 64 threads", "r2d2 pool 8, 64 threads")
             ),
+            Contestant::Layered { recording } => format!(
+                "memclient/smol + layers, {}{}",
+                if recording { "recording" } else { "idle" },
+                how("1 Connection", "Pool of 8")
+            ),
+            Contestant::Blocking => format!(
+                "memclient/blocking{}",
+                how("1 Connection, 64 threads", "Pool of 8, 64 threads")
+            ),
         }
     }
 
     /// False for the rows a workload leaves out: only memclient (and the raw
-    /// loop, for reference) has a meta multi-get.
+    /// loop, for reference) has a meta multi-get; the layered rows run the
+    /// workloads where a per-call cost shows.
     pub fn runs(self, workload: Workload) -> bool {
-        workload != Workload::GetManyMeta || self.kind() != Kind::Peer
+        match self {
+            Contestant::Layered { .. } => layered_runs::runs(workload),
+            _ => workload != Workload::GetManyMeta || self.kind() != Kind::Peer,
+        }
     }
 
     /// False for a row that does less than the workload asks (a write that
@@ -167,6 +196,10 @@ impl Bench {
                 memcache_async::run(&self.smol, workload, plan, data, address)
             }
             Contestant::Memcache => memcache_sync::run(workload, plan, data, address),
+            Contestant::Layered { recording } => {
+                layered_runs::run(&self.smol, recording, workload, plan, data, address)
+            }
+            Contestant::Blocking => blocking_runs::run(workload, plan, data, address),
         }
     }
 }

@@ -11,9 +11,13 @@
 //! 1 when one failed (a wrong value, an error), 2 on bad arguments or no server.
 
 mod alloc;
+mod blocking_runs;
+mod collectors;
 mod contestant;
 mod cpu;
 mod exec;
+mod layer_cost;
+mod layered_runs;
 mod measure;
 mod memclient_runs;
 mod peers;
@@ -146,6 +150,11 @@ fn main() -> ExitCode {
     let cpu = CpuWatch::new(server_pid);
     let rows = measure_all(&bench, &args, rounds, &cpu);
     let allocations = count_allocations(&bench, &args, alloc_ops);
+    let layer_cost = if args.selects_client("memclient/smol + layers") {
+        layer_cost::measure(alloc_ops * 50, if args.quick { 3 } else { 7 })
+    } else {
+        Vec::new()
+    };
     eprintln!("compare: done in {:.0} s", started.elapsed().as_secs_f64());
 
     println!("{}", table::results(&rows));
@@ -158,15 +167,26 @@ fn main() -> ExitCode {
          process (client, runtime threads, driver) and for memcached; the machine has {cores} cores.\n"
     );
     println!("{}", table::summary(&rows));
+    println!("{}", table::variants(&rows));
     println!(
         "Allocations: every thread's heap allocations (the connection's driver included) \
          over {alloc_ops} sequential operations after {} of warm-up, divided by {alloc_ops}.\n",
         alloc_ops / 10
     );
     println!("{}", table::allocations(&allocations));
+    if !layer_cost.is_empty() {
+        println!(
+            "Layer cost: {} sequential `get`s of a client over a backend that answers from \
+             memory, best of several runs; the difference to the first row is the layers' \
+             own work per call.\n",
+            alloc_ops * 50
+        );
+        println!("{}", layer_cost::table(&layer_cost));
+    }
 
     let failed = rows.iter().any(|row| row.result.is_err())
-        || allocations.iter().any(|(_, figure)| figure.is_err());
+        || allocations.iter().any(|(_, figure)| figure.is_err())
+        || layer_cost.iter().any(|(_, figure)| figure.is_err());
     if failed {
         eprintln!("compare: some cells FAILED (see the tables)");
         ExitCode::from(1)

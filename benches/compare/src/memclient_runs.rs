@@ -58,7 +58,7 @@ where
 }
 
 /// `TASKS` tasks sharing one client.
-async fn concurrent<E, B>(
+pub async fn concurrent<E, B>(
     exec: &E,
     workload: Workload,
     plan: &Plan,

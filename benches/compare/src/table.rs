@@ -157,6 +157,45 @@ pub fn summary(rows: &[Row]) -> String {
     out
 }
 
+/// memclient's variants against their reference, per workload: the
+/// layered rows against plain memclient/smol (the layers' cost), the
+/// blocking client against memcache (the synchronous client users pick).
+pub fn variants(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| workload | variant | rate | reference | rate | variant / reference |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---|---:|---:|");
+    let rate_of = |workload, contestant| {
+        rows.iter()
+            .find(|row| row.workload == workload && row.contestant == contestant)
+            .and_then(Row::rate)
+    };
+    for row in rows
+        .iter()
+        .filter(|row| row.contestant.kind() == Kind::Variant)
+    {
+        let reference = match row.contestant {
+            Contestant::Blocking => Contestant::Memcache,
+            _ => Contestant::Memclient(crate::contestant::Runtime::Smol),
+        };
+        let theirs = rate_of(row.workload, reference);
+        let show = |rate: Option<f64>| rate.map_or("–".to_string(), thousands);
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            row.workload.name(),
+            row.contestant.label(row.workload),
+            show(row.rate()),
+            reference.label(row.workload),
+            show(theirs),
+            ratio(row.rate(), theirs),
+        );
+    }
+    out
+}
+
 /// The allocations table.
 pub fn allocations(figures: &[(Workload, Result<f64, String>)]) -> String {
     let mut out = String::new();
