@@ -81,7 +81,7 @@ use crate::{Backend, Error, Response, Result};
 /// # async fn demo() -> memclient::Result<()> {
 /// // The same client on a memcached server, on tokio:
 /// let client = memclient::Config::new("127.0.0.1:11211")
-///     .connect(memclient::tokio::Tokio::current())
+///     .connect(memclient::tokio::Tokio)
 ///     .await?;
 /// # Ok(())
 /// # }
