@@ -8,6 +8,32 @@ use std::sync::Arc;
 /// The variants are the cases a caller branches on. Errors that came from the
 /// server carry the server's own message. `Error` is `Clone` so that one failure
 /// of a shared connection can be handed to every caller waiting on it.
+///
+/// A miss is not an error (reads return `None`).
+/// [`is_connection_error`](Self::is_connection_error) groups the outages,
+/// after which the next call uses a new socket;
+/// [`is_server_reply`](Self::is_server_reply) the server's refusals:
+///
+/// ```
+/// use memclient::{Client, Error};
+/// use memclient_mock::MockMemcache;
+///
+/// let mock = MockMemcache::new();
+/// let client = Client::new(mock.clone());
+/// futures_lite::future::block_on(async {
+///     mock.fail_next(1, Error::Server("out of memory storing object".into()));
+///     match client.set("k", "v").await {
+///         Ok(stored) => println!("stored: {stored}"),
+///         Err(error) if error.is_connection_error() => println!("cache down: {error}"),
+///         Err(Error::Server(message)) => assert_eq!(message, "out of memory storing object"),
+///         Err(error) => panic!("a bug: {error}"),
+///     }
+///     // Invalid input is refused before any I/O.
+///     let error = client.get("two words").await.unwrap_err();
+///     assert!(matches!(error, Error::IllegalInput(_)));
+///     assert!(!error.is_connection_error());
+/// });
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

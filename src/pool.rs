@@ -82,6 +82,35 @@ impl PoolOptions {
 /// `max_in_flight` calls. A connection whose call fails with a connection
 /// error (a timeout included: see [`Connection`]'s overdue-reply rule) is
 /// discarded and replaced on demand.
+///
+/// Most code gets one from [`Config::connect_pool`](crate::Config::connect_pool);
+/// here against an in-process server:
+///
+/// ```
+/// # #[cfg(feature = "smol")]
+/// # fn main() -> memclient::Result<()> {
+/// use std::time::Duration;
+/// use memclient::{Config, PoolOptions, smol::Smol};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let address = listener.local_addr().unwrap().to_string();
+/// let _server = memclient_mock::MockMemcache::new().serve_tcp(listener).unwrap();
+///
+/// let options = PoolOptions::new()
+///     .max_size(4)                                   // sockets
+///     .max_in_flight(32)                             // pipelined calls on each
+///     .wait_timeout(Some(Duration::from_secs(1)));   // then Error::PoolTimeout
+/// let client = Config::new(address).connect_pool(Smol, options)?;
+/// smol::block_on(async {
+///     client.set("k", "v").await?;
+///     assert!(client.get("k").await?.is_some());
+///     assert_eq!(client.backend().size(), 1);        // opened on demand
+///     Ok(())
+/// })
+/// # }
+/// # #[cfg(not(feature = "smol"))]
+/// # fn main() {}
+/// ```
 pub struct Pool<T> {
     inner: Arc<PoolInner<T>>,
 }
