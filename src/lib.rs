@@ -16,6 +16,8 @@ mod response;
 mod retry;
 pub mod runtime;
 pub mod serde;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use backend::Backend;
 pub use client::{
@@ -26,7 +28,7 @@ pub use client::{
 pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStatus};
 pub use config::Config;
 pub use connection::{Connect, Connection, ConnectionOptions, Driver};
-pub use error::{Error, Result};
+pub use error::{Error, Result, TlsReason};
 pub use meta::{MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus};
 pub use pool::{Pool, PoolOptions};
 pub use request::{

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -54,6 +55,8 @@ pub struct Cluster<B> {
 struct Inner<B> {
     options: ClusterOptions,
     table: RwLock<Arc<Table<B>>>,
+    /// Set by `close`: every call fails with `Error::Closed` after it.
+    closed: AtomicBool,
 }
 
 impl<B> Clone for Cluster<B> {
@@ -84,6 +87,7 @@ impl<B> Cluster<B> {
             inner: Arc::new(Inner {
                 options,
                 table: RwLock::new(Arc::new(table)),
+                closed: AtomicBool::new(false),
             }),
         }
     }
@@ -246,6 +250,13 @@ impl<B: Backend> Cluster<B> {
     /// in the order the nodes were added. For per-server answers such as `stats`.
     pub async fn call_all(&self, request: Request) -> Vec<(String, Result<Response>)> {
         let table = self.table();
+        if self.is_closed() {
+            return table
+                .nodes
+                .iter()
+                .map(|node| (node.spec.name().to_string(), Err(Error::Closed)))
+                .collect();
+        }
         let calls = table.nodes.iter().map(|node| {
             let request = request.clone();
             async move {
@@ -537,14 +548,39 @@ impl<B: Backend> Cluster<B> {
     }
 }
 
+impl<B: Backend> Cluster<B> {
+    /// Closes every node's backend (see [`Backend::close`]); every later call
+    /// fails with [`Error::Closed`], even with `errors_as_misses`.
+    pub async fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        let table = self.table();
+        futures_util::future::join_all(table.nodes.iter().map(|node| node.backend.close())).await;
+    }
+
+    /// True once [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+}
+
 impl<B: Backend> Backend for Cluster<B> {
     async fn call(&self, request: Request) -> Result<Response> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
         let table = self.table();
         self.dispatch(&table, request).await
     }
 
     async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
+        if self.is_closed() {
+            return vec![Err(Error::Closed); requests.len()];
+        }
         self.dispatch_many(requests).await
+    }
+
+    async fn close(&self) {
+        Cluster::close(self).await
     }
 }
 

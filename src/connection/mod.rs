@@ -6,6 +6,7 @@ mod shared;
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -90,6 +91,8 @@ struct Inner<T> {
     reconnecting: async_lock::Mutex<()>,
     reconnect: Option<Reconnect<T>>,
     options: ConnectionOptions,
+    /// Set by `close`: no call is made and no socket opened after it.
+    closed: AtomicBool,
     _transport: PhantomData<fn() -> T>,
 }
 
@@ -148,6 +151,7 @@ where
                 reconnecting: async_lock::Mutex::new(()),
                 reconnect: None,
                 options,
+                closed: AtomicBool::new(false),
                 _transport: PhantomData,
             }),
         };
@@ -171,6 +175,7 @@ where
                     runtime: Arc::new(runtime),
                 }),
                 options,
+                closed: AtomicBool::new(false),
                 _transport: PhantomData,
             }),
         }
@@ -202,8 +207,34 @@ where
         &self.inner.options
     }
 
+    /// Closes the connection: calls in flight fail with
+    /// [`Error::ConnectionClosed`], the socket closes, and every later call
+    /// fails with [`Error::Closed`] (it never reconnects). Every clone is closed.
+    pub async fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        // A reconnect under way finishes first, so its socket is closed too.
+        let _no_reconnect = self.inner.reconnecting.lock().await;
+        let current = self
+            .inner
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(shared) = current {
+            shared.abandon();
+        }
+    }
+
+    /// True once [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
     /// The live queue of the current socket, opening a socket if there is none.
     async fn shared(&self) -> Result<Arc<Shared>> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
         if let Some(shared) = self.live() {
             return Ok(shared);
         }
@@ -219,6 +250,9 @@ where
                 .unwrap_or(Error::ConnectionClosed));
         };
         let _one_at_a_time = self.inner.reconnecting.lock().await;
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
         // Another caller may have reconnected while this one waited.
         if let Some(shared) = self.live() {
             return Ok(shared);
@@ -312,6 +346,10 @@ where
             }
             None => all.await,
         }
+    }
+
+    async fn close(&self) {
+        Connection::close(self).await
     }
 }
 
