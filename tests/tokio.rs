@@ -74,3 +74,10 @@ mod meta;
 
 #[path = "suite/cluster.rs"]
 mod cluster;
+
+#[cfg(feature = "tls")]
+#[path = "suite/tls.rs"]
+mod tls;
+
+#[path = "suite/lifecycle.rs"]
+mod lifecycle;
