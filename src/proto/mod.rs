@@ -9,6 +9,8 @@
 
 mod decode;
 mod encode;
+#[cfg(feature = "tls")]
+mod frames;
 mod line;
 mod meta_decode;
 mod meta_encode;
@@ -19,6 +21,8 @@ pub mod server;
 
 pub use decode::ResponseDecoder;
 pub use encode::encode_request;
+#[cfg(feature = "tls")]
+pub(crate) use frames::whole_requests_len;
 pub(crate) use meta_key::encoded_len as base64_len;
 
 /// The longest key memcached accepts, in bytes.

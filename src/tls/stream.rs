@@ -12,6 +12,7 @@ use futures_rustls::{client, TlsConnector};
 use super::reason::classify;
 use super::TlsConfig;
 use crate::error::TlsFailure;
+use crate::proto::whole_requests_len;
 use crate::TlsReason;
 
 /// A client TLS session over the socket `S`.
@@ -25,6 +26,10 @@ pub struct TlsStream<S> {
     inner: client::TlsStream<S>,
     label: Arc<Label>,
 }
+
+/// The most plaintext put in one write to rustls (so in the records it
+/// makes) when several requests are batched: memcached's read buffer.
+const RECORD_TARGET: usize = 16 * 1024;
 
 #[derive(Debug)]
 struct Label {
@@ -72,10 +77,16 @@ where
     let name = tls.name_for(host).map_err(|why| label.fail(why))?;
     label.expected = name.to_str().into_owned();
     match TlsConnector::from(config).connect(name, socket).await {
-        Ok(inner) => Ok(TlsStream {
-            inner,
-            label: Arc::new(label),
-        }),
+        Ok(mut inner) => {
+            // Each write becomes whole records at once (see `poll_write`),
+            // never cut by rustls's send buffer limit; the driver's own
+            // write buffer bounds what is queued.
+            inner.get_mut().1.set_buffer_limit(None);
+            Ok(TlsStream {
+                inner,
+                label: Arc::new(label),
+            })
+        }
         // A plain-text server may close on the ClientHello instead of answering.
         Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => {
             Err(label.fail(TlsReason::NotTls))
@@ -111,9 +122,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        // Whole requests only, so every TLS record ends where a request
+        // does: see `proto::frames` for the memcached stall this avoids.
+        let end = whole_requests_len(buf, RECORD_TARGET);
         let this = self.get_mut();
         Pin::new(&mut this.inner)
-            .poll_write(cx, buf)
+            .poll_write(cx, &buf[..end])
             .map_err(|e| this.label.explain(e))
     }
 

@@ -21,6 +21,7 @@ mod pin;
 mod raw;
 mod server;
 mod table;
+mod tls;
 mod workload;
 
 use std::process::ExitCode;
@@ -145,6 +146,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let cpu = CpuWatch::new(server_pid);
     let rows = measure_all(&bench, &args, rounds, &cpu);
+    let tls_rows = measure_tls(&bench, &args, rounds);
     let allocations = count_allocations(&bench, &args, alloc_ops);
     eprintln!("compare: done in {:.0} s", started.elapsed().as_secs_f64());
 
@@ -164,9 +166,21 @@ fn main() -> ExitCode {
         alloc_ops / 10
     );
     println!("{}", table::allocations(&allocations));
+    let tls_failed = match &tls_rows {
+        Ok(rows) if rows.is_empty() => false,
+        Ok(rows) => {
+            println!("{}", tls::table(rows));
+            tls::failed(rows)
+        }
+        Err(error) => {
+            println!("TLS rows FAILED: {error}\n");
+            true
+        }
+    };
 
     let failed = rows.iter().any(|row| row.result.is_err())
-        || allocations.iter().any(|(_, figure)| figure.is_err());
+        || allocations.iter().any(|(_, figure)| figure.is_err())
+        || tls_failed;
     if failed {
         eprintln!("compare: some cells FAILED (see the tables)");
         ExitCode::from(1)
@@ -248,6 +262,18 @@ fn measure_all(bench: &Bench, args: &Args, rounds: usize, cpu: &CpuWatch) -> Vec
         }
     }
     rows
+}
+
+/// The TLS rows beside plain text (memclient on smol), against a memcached
+/// -Z of their own; none when the filters leave them out.
+fn measure_tls(bench: &Bench, args: &Args, rounds: usize) -> Result<Vec<tls::Row>, String> {
+    let selected = |w: Workload| args.selects_workload(w) && tls::WORKLOADS.contains(&w);
+    if !args.selects_client("memclient/smol TLS") || !Workload::ALL.into_iter().any(selected) {
+        return Ok(Vec::new());
+    }
+    let server = tls::TlsServer::start()?;
+    server.fill(&bench.data)?;
+    Ok(tls::measure(bench, &server, rounds, selected))
 }
 
 /// Allocations per op of memclient on smol for get, set and get_many.
