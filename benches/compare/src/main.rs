@@ -146,7 +146,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let cpu = CpuWatch::new(server_pid);
     let rows = measure_all(&bench, &args, rounds, &cpu);
-    let tls_rows = measure_tls(&bench, &args, rounds);
+    let tls_rows = measure_tls(&bench, &args, rounds, &cpu, cores);
     let allocations = count_allocations(&bench, &args, alloc_ops);
     eprintln!("compare: done in {:.0} s", started.elapsed().as_secs_f64());
 
@@ -266,14 +266,31 @@ fn measure_all(bench: &Bench, args: &Args, rounds: usize, cpu: &CpuWatch) -> Vec
 
 /// The TLS rows beside plain text (memclient on smol), against a memcached
 /// -Z of their own; none when the filters leave them out.
-fn measure_tls(bench: &Bench, args: &Args, rounds: usize) -> Result<Vec<tls::Row>, String> {
+fn measure_tls(
+    bench: &Bench,
+    args: &Args,
+    rounds: usize,
+    plain_cpu: &CpuWatch,
+    cores: usize,
+) -> Result<Vec<tls::Row>, String> {
     let selected = |w: Workload| args.selects_workload(w) && tls::WORKLOADS.contains(&w);
     if !args.selects_client("memclient/smol TLS") || !Workload::ALL.into_iter().any(selected) {
         return Ok(Vec::new());
     }
     let server = tls::TlsServer::start()?;
+    let pid = cpu::find_server(server.server.port);
+    if !args.no_pin {
+        pin::pin_server(pid.ok_or("memcached -Z: pid not found")?, cores)?;
+    }
     server.fill(&bench.data)?;
-    Ok(tls::measure(bench, &server, rounds, selected))
+    let tls_cpu = CpuWatch::new(pid);
+    Ok(tls::measure(
+        bench,
+        &server,
+        [plain_cpu, &tls_cpu],
+        rounds,
+        selected,
+    ))
 }
 
 /// Allocations per op of memclient on smol for get, set and get_many.

@@ -12,6 +12,7 @@ use memclient::Config;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, KeyUsagePurpose};
 
 use crate::contestant::Bench;
+use crate::cpu::{CpuUse, CpuWatch};
 use crate::memclient_runs;
 use crate::server::Server;
 use crate::workload::{Data, Workload};
@@ -101,17 +102,21 @@ impl TlsServer {
     }
 }
 
-/// One workload's plain and TLS rates, a sample per round.
+/// One workload's plain and TLS rates, a sample per round, and the CPU each
+/// round used.
 pub struct Row {
     pub workload: Workload,
     pub plain: Result<Vec<f64>, String>,
     pub tls: Result<Vec<f64>, String>,
+    pub plain_cpu: Vec<(f64, CpuUse)>,
+    pub tls_cpu: Vec<(f64, CpuUse)>,
 }
 
 /// Measures plain and TLS in alternation, `rounds` times per workload.
 pub fn measure(
     bench: &Bench,
     server: &TlsServer,
+    watches: [&CpuWatch; 2],
     rounds: usize,
     selected: impl Fn(Workload) -> bool,
 ) -> Vec<Row> {
@@ -122,19 +127,34 @@ pub fn measure(
             workload,
             plain: Ok(Vec::new()),
             tls: Ok(Vec::new()),
+            plain_cpu: Vec::new(),
+            tls_cpu: Vec::new(),
         };
         for round in 1..=rounds {
             let cells = [
-                ("plain", Config::new(&bench.address), &mut row.plain),
-                ("TLS", server.config(), &mut row.tls),
+                (
+                    "plain",
+                    Config::new(&bench.address),
+                    &mut row.plain,
+                    &mut row.plain_cpu,
+                    watches[0],
+                ),
+                (
+                    "TLS",
+                    server.config(),
+                    &mut row.tls,
+                    &mut row.tls_cpu,
+                    watches[1],
+                ),
             ];
-            for (name, config, samples) in cells {
+            for (name, config, samples, cpu, watch) in cells {
                 let Ok(list) = samples else { continue };
                 eprint!(
                     "compare: [{round}/{rounds}] {:<22} memclient/smol {name:<25} ",
                     workload.name()
                 );
                 let smol = || memclient::smol::Smol;
+                let mark = watch.mark();
                 match memclient_runs::run_config(
                     &bench.smol,
                     smol,
@@ -146,6 +166,7 @@ pub fn measure(
                     Ok(rate) => {
                         eprintln!("{rate:>12.0} {}", workload.unit());
                         list.push(rate);
+                        cpu.extend(watch.since(&mark).map(|used| (rate, used)));
                     }
                     Err(error) => {
                         eprintln!("FAILED: {error}");
@@ -170,12 +191,27 @@ fn median(samples: &Result<Vec<f64>, String>) -> Option<f64> {
     }
 }
 
+/// CPU time per unit (µs), client and server, averaged over the rounds:
+/// cores busy during a cell divided by its rate.
+fn cpu_per_unit(cpu: &[(f64, CpuUse)]) -> Option<(f64, f64)> {
+    let usable: Vec<_> = cpu.iter().filter(|(rate, _)| *rate > 0.0).collect();
+    if usable.is_empty() {
+        return None;
+    }
+    let n = usable.len() as f64;
+    let client = usable.iter().map(|(r, c)| c.client / r).sum::<f64>() / n * 1e6;
+    let server = usable.iter().map(|(r, c)| c.server / r).sum::<f64>() / n * 1e6;
+    Some((client, server))
+}
+
 /// The TLS table, as Markdown.
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
         "TLS (memclient/smol, one pipelined connection, sequential calls; TLS 1.3 with \
-         rustls and ring against memcached -Z, certificate verified):\n\n\
-         | workload | plain | TLS | TLS / plain |\n|---|---:|---:|---:|\n",
+         rustls and ring against memcached -Z, certificate verified). CPU: µs of CPU per \
+         unit (op or key), client process / memcached, plain → TLS:\n\n\
+         | workload | plain | TLS | TLS / plain | CPU per unit, plain → TLS |\n\
+         |---|---:|---:|---:|---|\n",
     );
     for row in rows {
         let cell = |samples: &Result<Vec<f64>, String>| match (samples, median(samples)) {
@@ -187,9 +223,15 @@ pub fn table(rows: &[Row]) -> String {
             (Some(plain), Some(tls)) if plain > 0.0 => format!("{:.2}", tls / plain),
             _ => "–".into(),
         };
+        let cpu = match (cpu_per_unit(&row.plain_cpu), cpu_per_unit(&row.tls_cpu)) {
+            (Some((pc, ps)), Some((tc, ts))) => {
+                format!("{pc:.1} / {ps:.1} → {tc:.1} / {ts:.1}")
+            }
+            _ => "–".into(),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {ratio} |",
+            "| {} | {} | {} | {ratio} | {cpu} |",
             row.workload.name(),
             cell(&row.plain),
             cell(&row.tls)
