@@ -48,6 +48,11 @@ pub trait Transport: Runtime + Clone {
     type Stream: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static;
 
     /// Opens a connection to `address` with the given socket options.
+    ///
+    /// The adapters of this crate also run the TLS handshake when
+    /// `options.tls` is set (feature `tls`), and name the server in their
+    /// errors; a transport of your own that cannot speak TLS must fail when
+    /// `options.tls` is set rather than connect in plain text.
     fn connect(
         &self,
         address: &Address,
