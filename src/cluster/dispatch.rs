@@ -273,7 +273,7 @@ impl<B: Backend> Cluster<B> {
         let result = node.backend.call(request).await;
         let failed = result.as_ref().is_err_and(Error::is_connection_error);
         self.report(node, ticket, failed);
-        result
+        result.map_err(|error| name_node(node.spec.name(), error))
     }
 
     /// A batch to one node, through its health; as many replies as requests.
@@ -301,7 +301,11 @@ impl<B: Backend> Cluster<B> {
             .iter()
             .any(|reply| reply.as_ref().is_err_and(Error::is_connection_error));
         self.report(node, ticket, failed);
+        let name = node.spec.name();
         replies
+            .into_iter()
+            .map(|reply| reply.map_err(|error| name_node(name, error)))
+            .collect()
     }
 
     async fn dispatch(&self, table: &Table<B>, request: Request) -> Result<Response> {
@@ -635,6 +639,18 @@ fn down(name: &str, retry_in: std::time::Duration) -> Error {
         io::ErrorKind::NotConnected,
         format!("memcached node {name} is down; it will be tried again in {retry_in:?}"),
     ))
+}
+
+/// An I/O error that does not say which node it came from, with the node's
+/// name (a socket's error mid-stream names nothing), so an outage says which
+/// of the servers is out.
+fn name_node(name: &str, error: Error) -> Error {
+    match error {
+        Error::Io(io) if !io.to_string().contains(name) => {
+            Error::from(io::Error::new(io.kind(), format!("node {name}: {io}")))
+        }
+        other => other,
+    }
 }
 
 /// The error of a call to a cluster without nodes.
