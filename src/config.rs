@@ -183,3 +183,32 @@ impl Config {
         Ok(Client::with_options(pool, crate::serde::PyFlags, self.client)?.with_runtime(runtime))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalive_probes_set_idle_interval_and_count() {
+        let config =
+            Config::new("h:1").keepalive_probes(Duration::from_secs(30), Duration::from_secs(5), 4);
+        let socket = &config.connection_options().socket;
+        assert_eq!(socket.keepalive, Some(Duration::from_secs(30)));
+        assert_eq!(socket.keepalive_interval, Some(Duration::from_secs(5)));
+        assert_eq!(socket.keepalive_count, Some(4));
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn a_tls_address_turns_tls_on_with_the_default_settings() {
+        let endpoint: Endpoint = "tls://h:1".parse().unwrap();
+        let plain = crate::runtime::SocketOptions::default();
+        assert!(endpoint.socket_options(&plain).unwrap().tls.is_some());
+        let own = crate::tls::TlsConfig::new().roots(crate::tls::Roots::Bundled);
+        let mut with_own = plain.clone();
+        with_own.tls = Some(own.clone());
+        assert_eq!(endpoint.socket_options(&with_own).unwrap().tls, Some(own));
+        let bare: Endpoint = "h:1".parse().unwrap();
+        assert!(bare.socket_options(&plain).unwrap().tls.is_none());
+    }
+}

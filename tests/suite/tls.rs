@@ -132,6 +132,38 @@ fn settings_alone_turn_tls_on_and_ca_files_load() {
 }
 
 #[test]
+fn a_caller_supplied_rustls_config_is_used_as_it_is() {
+    use memclient::tls::rustls;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+
+    let server = Memcached::start_tls(&[]);
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = CertificateDer::from_pem_slice(Pki::shared().ca_pem.as_bytes()).unwrap();
+    roots.add(ca).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let own = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = TlsConfig::from_rustls(std::sync::Arc::new(own));
+    rt::block_on(connect_and_call(config(&server.address, tls))).expect("own rustls config");
+    // Its roots, not the platform's: an empty store refuses the server.
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let empty = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    let (_, reason) = tls_failure(rt::block_on(connect_and_call(config(
+        &server.address,
+        TlsConfig::from_rustls(std::sync::Arc::new(empty)),
+    ))));
+    assert_eq!(reason, TlsReason::UnknownIssuer);
+}
+
+#[test]
 fn an_unknown_ca_is_refused() {
     let server = Memcached::start_tls(&[]);
     let other = TlsConfig::new()
