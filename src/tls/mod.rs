@@ -42,3 +42,26 @@ pub use futures_rustls::rustls;
 pub use stream::TlsStream;
 
 pub(crate) use stream::handshake;
+
+/// Runs the TLS handshake over a socket of your own (a custom
+/// [`Transport`](crate::runtime::Transport), or [`Connection::from_stream`](crate::Connection::from_stream)),
+/// verifying the server as `host` (or as the configured
+/// [`server_name`](TlsConfig::server_name)). Its errors convert into
+/// [`Error::Tls`](crate::Error::Tls) naming `host`.
+///
+/// ```no_run
+/// # #[cfg(feature = "smol")]
+/// # async fn demo(tls: memclient::tls::TlsConfig) -> memclient::Result<()> {
+/// let socket = async_net::TcpStream::connect("10.0.0.7:11211").await?;
+/// let session = memclient::tls::connect(socket, &tls, "10.0.0.7").await?;
+/// let (connection, driver) = memclient::Connection::from_stream(session);
+/// smol::spawn(driver).detach();
+/// # Ok(())
+/// # }
+/// ```
+pub async fn connect<S>(socket: S, tls: &TlsConfig, host: &str) -> std::io::Result<TlsStream<S>>
+where
+    S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    handshake(socket, tls, host, host.to_string()).await
+}

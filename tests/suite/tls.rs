@@ -164,6 +164,41 @@ fn a_caller_supplied_rustls_config_is_used_as_it_is() {
 }
 
 #[test]
+fn a_stream_of_your_own_over_tls() {
+    let server = Memcached::start_tls(&[]);
+    rt::block_on(async {
+        let socket = async_net::TcpStream::connect(&server.address)
+            .await
+            .unwrap();
+        let session = memclient::tls::connect(socket, &trusted(), "127.0.0.1")
+            .await
+            .expect("a handshake over a socket of our own");
+        let (connection, driver) = Connection::from_stream(session);
+        let _driver = rt::spawn(driver);
+        let c = Client::new(connection);
+        assert!(c.set("k", "v").await.unwrap());
+        assert_eq!(text(c.get("k").await.unwrap()), Some("v".into()));
+
+        let other = TlsConfig::new()
+            .roots(Roots::None)
+            .add_ca_pem(&Pki::shared().other_ca_pem)
+            .unwrap();
+        let socket = async_net::TcpStream::connect(&server.address)
+            .await
+            .unwrap();
+        let refused = memclient::tls::connect(socket, &other, "127.0.0.1").await;
+        let error = Error::from(refused.unwrap_err());
+        assert_eq!(
+            error,
+            Error::Tls {
+                server: "127.0.0.1".into(),
+                reason: TlsReason::UnknownIssuer
+            }
+        );
+    });
+}
+
+#[test]
 fn an_unknown_ca_is_refused() {
     let server = Memcached::start_tls(&[]);
     let other = TlsConfig::new()
