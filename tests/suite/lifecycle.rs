@@ -23,29 +23,53 @@ fn dead_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// The server's open connections (its listening socket and the probe's own
-/// connection included: compare with a count taken the same way).
-async fn connections(server: &Memcached) -> i64 {
-    let probe = rt::connect(quick(&server.address)).await.unwrap();
-    let stats = probe.stats(Vec::<&str>::new()).await.unwrap();
-    stats["curr_connections"]
-        .as_int()
-        .expect("curr_connections")
-}
+/// Counts a server's open connections through one connection of its own
+/// (kept open, so no earlier probe is still closing when it counts).
+struct Probe(rt::TestClient);
 
-/// Waits until [`connections`] counts `expected`.
-async fn await_connections(server: &Memcached, expected: i64) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let now = connections(server).await;
-        if now == expected {
-            return;
+impl Probe {
+    async fn new(server: &Memcached) -> Probe {
+        Probe(rt::connect(quick(&server.address)).await.unwrap())
+    }
+
+    /// `curr_connections`: the listening socket and the probe included, so
+    /// compare counts taken the same way.
+    async fn count(&self) -> i64 {
+        let stats = self.0.stats(Vec::<&str>::new()).await.unwrap();
+        stats["curr_connections"]
+            .as_int()
+            .expect("curr_connections")
+    }
+
+    /// The count once it stops changing (a connection the server start
+    /// probed with may still be closing).
+    async fn settled(&self) -> i64 {
+        let mut last = self.count().await;
+        for _ in 0..100 {
+            rt::sleep(Duration::from_millis(30)).await;
+            let now = self.count().await;
+            if now == last {
+                return now;
+            }
+            last = now;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{now} connections, expected {expected}"
-        );
-        rt::sleep(Duration::from_millis(20)).await;
+        last
+    }
+
+    /// Waits until the count is `expected`.
+    async fn await_count(&self, expected: i64) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let now = self.count().await;
+            if now == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{now} connections, expected {expected}"
+            );
+            rt::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
@@ -101,17 +125,18 @@ fn connect_errors_name_the_server() {
 fn close_closes_the_socket_and_later_calls_fail_clearly() {
     let server = Memcached::start();
     rt::block_on(async {
-        let before = connections(&server).await;
+        let probe = Probe::new(&server).await;
+        let before = probe.settled().await;
         let c = rt::connect(quick(&server.address)).await.unwrap();
         let lenient = rt::connect(quick(&server.address).ignore_errors(true))
             .await
             .unwrap();
         assert!(c.set("k", "v").await.unwrap());
         assert!(lenient.get("k").await.unwrap().is_some());
-        await_connections(&server, before + 2).await;
+        probe.await_count(before + 2).await;
         c.close().await;
         lenient.close().await;
-        await_connections(&server, before).await;
+        probe.await_count(before).await;
         assert_eq!(c.get("k").await.unwrap_err(), Error::Closed);
         assert_eq!(c.set("k", "v").await.unwrap_err(), Error::Closed);
         // Not a miss, even for a client that ignores errors.
@@ -119,7 +144,7 @@ fn close_closes_the_socket_and_later_calls_fail_clearly() {
         // Still closed later: no reconnect.
         rt::sleep(Duration::from_millis(50)).await;
         assert_eq!(c.get("k").await.unwrap_err(), Error::Closed);
-        assert_eq!(connections(&server).await, before);
+        assert_eq!(probe.count().await, before);
     });
 }
 
@@ -151,9 +176,12 @@ fn close_fails_a_call_in_flight() {
 fn close_on_a_pool_and_a_cluster() {
     let servers = [Memcached::start(), Memcached::start()];
     rt::block_on(async {
+        let mut probes = Vec::new();
         let mut before = Vec::new();
         for server in &servers {
-            before.push(connections(server).await);
+            let probe = Probe::new(server).await;
+            before.push(probe.settled().await);
+            probes.push(probe);
         }
         let pool = rt::connect_pool(quick(&servers[0].address), PoolOptions::new()).unwrap();
         let calls =
@@ -182,8 +210,8 @@ fn close_on_a_pool_and_a_cluster() {
             client.get_many(["k", "j"]).await.unwrap_err(),
             Error::Closed
         );
-        for (server, before) in servers.iter().zip(before) {
-            await_connections(server, before).await;
+        for (probe, before) in probes.iter().zip(before) {
+            probe.await_count(before).await;
         }
     });
 }
