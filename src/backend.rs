@@ -31,11 +31,23 @@ pub trait Backend: Send + Sync {
     ) -> impl Future<Output = Vec<Result<Response>>> + Send {
         futures_util::future::join_all(requests.into_iter().map(|request| self.call(request)))
     }
+
+    /// Closes the backend: calls in flight finish or fail, its sockets close,
+    /// and every later call fails with [`Error::Closed`](crate::Error::Closed)
+    /// instead of reconnecting. The default does nothing (a backend without
+    /// sockets, such as the mock).
+    fn close(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 impl<B: Backend + ?Sized> Backend for &B {
     fn call(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
         (**self).call(request)
+    }
+
+    fn close(&self) -> impl Future<Output = ()> + Send {
+        (**self).close()
     }
 
     fn call_many(
@@ -49,6 +61,10 @@ impl<B: Backend + ?Sized> Backend for &B {
 impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
     fn call(&self, request: Request) -> impl Future<Output = Result<Response>> + Send {
         (**self).call(request)
+    }
+
+    fn close(&self) -> impl Future<Output = ()> + Send {
+        (**self).close()
     }
 
     fn call_many(

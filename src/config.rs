@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::runtime::{Address, Transport};
+use crate::runtime::{connector, Endpoint, Transport};
 use crate::{
     Client, ClientOptions, Connection, ConnectionOptions, MultiGet, Pool, PoolOptions, Result,
 };
@@ -28,17 +28,38 @@ pub struct Config {
     address: String,
     connection: ConnectionOptions,
     client: ClientOptions,
+    lazy: bool,
 }
 
 impl Config {
     /// A configuration for the server at `address` (`host:port`,
-    /// `[v6]:port`, `unix:/path` or `/path`), with every default.
+    /// `[v6]:port`, `unix:/path` or `/path`; `tls://host:port` for TLS, see
+    /// [`Endpoint`]), with every default.
     pub fn new(address: impl Into<String>) -> Self {
         Config {
             address: address.into(),
             connection: ConnectionOptions::default(),
             client: ClientOptions::default(),
+            lazy: false,
         }
+    }
+
+    /// Speak TLS with these settings (feature `tls`), whatever the address
+    /// form; see [`crate::tls`].
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::TlsConfig) -> Self {
+        self.connection.socket.tls = Some(tls);
+        self
+    }
+
+    /// Lazy start (off by default): [`connect`](Self::connect) returns at
+    /// once and the socket opens on the first call, as pymemcache's
+    /// constructor does. A client can then be built while its server is
+    /// down; with [`errors_as_misses`](Self::errors_as_misses) its reads are misses
+    /// until the server is back.
+    pub fn lazy(mut self, on: bool) -> Self {
+        self.lazy = on;
+        self
     }
 
     /// The longest a connect may take (2 seconds by default,
@@ -84,9 +105,20 @@ impl Config {
         self
     }
 
-    /// TCP keepalive with this idle time (off by default).
+    /// TCP keepalive with this idle time before the first probe (off by default).
     pub fn keepalive(mut self, idle: Duration) -> Self {
         self.connection.socket.keepalive = Some(idle);
+        self
+    }
+
+    /// TCP keepalive as pymemcache's `KeepaliveOpts(idle, intvl, cnt)`: the
+    /// idle time, the time between unanswered probes, and how many unanswered
+    /// probes drop the connection.
+    pub fn keepalive_probes(mut self, idle: Duration, interval: Duration, count: u32) -> Self {
+        let socket = &mut self.connection.socket;
+        socket.keepalive = Some(idle);
+        socket.keepalive_interval = Some(interval);
+        socket.keepalive_count = Some(count);
         self
     }
 
@@ -160,12 +192,19 @@ impl Config {
     }
 
     /// Connects on `runtime` and returns the client. Fails on a bad address,
-    /// an invalid key prefix (before connecting), or a server that cannot be
-    /// reached in time.
+    /// an invalid key prefix (before connecting), or (unless [`lazy`](Self::lazy)) a server that
+    /// cannot be reached in time or refuses the TLS handshake.
     pub async fn connect<R: Transport>(self, runtime: R) -> Result<Client<Connection<R::Stream>>> {
-        let address: Address = self.address.parse()?;
+        let endpoint: Endpoint = self.address.parse()?;
         self.client.validate()?;
-        let connection = Connection::connect(&address, runtime.clone(), self.connection).await?;
+        let mut options = self.connection;
+        options.socket = endpoint.socket_options(&options.socket)?;
+        let connection = if self.lazy {
+            let connect = connector(&endpoint.address, runtime.clone(), options.socket.clone());
+            Connection::new(connect, runtime.clone(), options)
+        } else {
+            Connection::connect(&endpoint.address, runtime.clone(), options).await?
+        };
         Ok(
             Client::with_options(connection, crate::serde::PyFlags, self.client)?
                 .with_runtime(runtime),
@@ -179,8 +218,39 @@ impl Config {
         runtime: R,
         pool: PoolOptions,
     ) -> Result<Client<Pool<R::Stream>>> {
-        let address: Address = self.address.parse()?;
-        let pool = Pool::connect_to(&address, runtime.clone(), self.connection, pool);
+        let endpoint: Endpoint = self.address.parse()?;
+        let mut options = self.connection;
+        options.socket = endpoint.socket_options(&options.socket)?;
+        let pool = Pool::connect_to(&endpoint.address, runtime.clone(), options, pool);
         Ok(Client::with_options(pool, crate::serde::PyFlags, self.client)?.with_runtime(runtime))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalive_probes_set_idle_interval_and_count() {
+        let config =
+            Config::new("h:1").keepalive_probes(Duration::from_secs(30), Duration::from_secs(5), 4);
+        let socket = &config.connection_options().socket;
+        assert_eq!(socket.keepalive, Some(Duration::from_secs(30)));
+        assert_eq!(socket.keepalive_interval, Some(Duration::from_secs(5)));
+        assert_eq!(socket.keepalive_count, Some(4));
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn a_tls_address_turns_tls_on_with_the_default_settings() {
+        let endpoint: Endpoint = "tls://h:1".parse().unwrap();
+        let plain = crate::runtime::SocketOptions::default();
+        assert!(endpoint.socket_options(&plain).unwrap().tls.is_some());
+        let own = crate::tls::TlsConfig::new().roots(crate::tls::Roots::Bundled);
+        let mut with_own = plain.clone();
+        with_own.tls = Some(own.clone());
+        assert_eq!(endpoint.socket_options(&with_own).unwrap().tls, Some(own));
+        let bare: Endpoint = "h:1".parse().unwrap();
+        assert!(bare.socket_options(&plain).unwrap().tls.is_none());
     }
 }

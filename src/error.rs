@@ -82,6 +82,104 @@ pub enum Error {
     /// No pooled connection became free within the pool's wait timeout.
     #[error("no connection free in the pool after {0:?}")]
     PoolTimeout(std::time::Duration),
+    /// TLS with `server` failed: the handshake was refused, or the server
+    /// ended the session with a TLS alert.
+    #[error("TLS with {server}: {reason}")]
+    Tls {
+        /// The server, as addressed (`host:port`).
+        server: String,
+        /// Why it failed.
+        reason: TlsReason,
+    },
+    /// The client, connection, pool or cluster was closed with `close()`:
+    /// it makes no further calls and opens no further sockets.
+    #[error("closed: close() was called, no further calls are made")]
+    Closed,
+}
+
+/// Why a TLS session with a server failed; see [`Error::Tls`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsReason {
+    /// The server's certificate is not signed by a trusted certificate authority.
+    UnknownIssuer,
+    /// The server's certificate is valid, but not for the name it was checked
+    /// against (the host, or the configured server name).
+    NameMismatch {
+        /// The name that was checked.
+        expected: String,
+    },
+    /// The server's certificate is unusable for another reason (expired, not
+    /// yet valid, revoked, a bad signature...).
+    InvalidCertificate(String),
+    /// The server answered something that is not TLS: most likely a memcached
+    /// listening without `-Z`.
+    NotTls,
+    /// The server requires a client certificate and none was configured.
+    ClientCertificateRequired,
+    /// The server refused the client certificate that was sent.
+    ClientCertificateRejected(String),
+    /// The TLS settings themselves are unusable (a bad PEM file, no trusted
+    /// roots, an invalid server name).
+    Config(String),
+    /// Any other TLS failure, as rustls describes it.
+    Other(String),
+}
+
+impl std::fmt::Display for TlsReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsReason::UnknownIssuer => {
+                f.write_str("the server's certificate is not signed by a trusted CA")
+            }
+            TlsReason::NameMismatch { expected } => {
+                write!(f, "the server's certificate is not valid for {expected:?}")
+            }
+            TlsReason::InvalidCertificate(why) => {
+                write!(f, "the server's certificate is invalid: {why}")
+            }
+            TlsReason::NotTls => {
+                f.write_str("the server does not speak TLS (a memcached started without -Z?)")
+            }
+            TlsReason::ClientCertificateRequired => {
+                f.write_str("the server requires a client certificate and none is configured")
+            }
+            TlsReason::ClientCertificateRejected(why) => {
+                write!(f, "the server refused the client certificate: {why}")
+            }
+            TlsReason::Config(why) => write!(f, "unusable TLS settings: {why}"),
+            TlsReason::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// A TLS failure carried inside an `io::Error` (transports speak `io::Result`),
+/// turned back into [`Error::Tls`] by `From<io::Error>`.
+#[derive(Debug)]
+pub(crate) struct TlsFailure {
+    pub(crate) server: String,
+    pub(crate) reason: TlsReason,
+}
+
+impl std::fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS with {}: {}", self.server, self.reason)
+    }
+}
+
+impl std::error::Error for TlsFailure {}
+
+impl TlsFailure {
+    /// The failure as an `io::Error` of a kind that matches it.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn into_io(self) -> io::Error {
+        let kind = match self.reason {
+            TlsReason::Config(_) => io::ErrorKind::InvalidInput,
+            TlsReason::Other(_) => io::ErrorKind::Other,
+            _ => io::ErrorKind::InvalidData,
+        };
+        io::Error::new(kind, self)
+    }
 }
 
 impl Error {
@@ -96,6 +194,7 @@ impl Error {
                 | Error::ConnectionClosed
                 | Error::ConnectionRetired
                 | Error::Protocol(_)
+                | Error::Tls { .. }
         )
     }
 
@@ -132,6 +231,12 @@ impl Eq for Error {}
 
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Self {
+        if let Some(tls) = err.get_ref().and_then(|e| e.downcast_ref::<TlsFailure>()) {
+            return Error::Tls {
+                server: tls.server.clone(),
+                reason: tls.reason.clone(),
+            };
+        }
         Error::Io(Arc::new(err))
     }
 }

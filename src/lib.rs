@@ -20,6 +20,8 @@ mod response;
 mod retry;
 pub mod runtime;
 pub mod serde;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use backend::Backend;
 /// The byte buffer of keys and raw values (`get_many`'s keys, `RawBytes`
@@ -35,7 +37,7 @@ pub use config::Config;
 pub use connection::{
     Connect, Connection, ConnectionOptions, Driver, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
-pub use error::{Error, Result};
+pub use error::{Error, Result, TlsReason};
 pub use meta::{MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus};
 pub use pool::{Pool, PoolOptions};
 pub use request::{

@@ -5,6 +5,7 @@
 //! values that would hold one socket), bounds how much each socket carries,
 //! and makes callers wait, within a limit, when every socket is full.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -123,6 +124,8 @@ struct PoolInner<T> {
     runtime: Arc<dyn Runtime>,
     connection_options: ConnectionOptions,
     options: PoolOptions,
+    /// Set by `close`: no connection is handed out or opened after it.
+    closed: AtomicBool,
 }
 
 struct Slot<T> {
@@ -179,6 +182,7 @@ where
                 runtime: Arc::new(runtime),
                 connection_options,
                 options,
+                closed: AtomicBool::new(false),
             }),
         }
     }
@@ -212,6 +216,22 @@ where
         &self.inner.options
     }
 
+    /// Closes the pool: every connection closes as
+    /// [`Connection::close`] does, and every later call fails with
+    /// [`Error::Closed`]; no connection is opened again.
+    pub async fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        let slots = std::mem::take(&mut *self.inner.lock());
+        // Waiters look again, and find the pool closed.
+        self.inner.freed.notify(usize::MAX);
+        futures_util::future::join_all(slots.iter().map(|slot| slot.connection.close())).await;
+    }
+
+    /// True once [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
     /// Reserves room for `calls` calls on one connection, waiting if needed.
     async fn checkout(&self, calls: usize) -> Result<Checkout<T>> {
         let wait = async {
@@ -219,23 +239,29 @@ where
                 // Listen before looking, so a release between the look and
                 // the wait is not missed.
                 let listener = self.inner.freed.listen();
+                if self.is_closed() {
+                    return Err(Error::Closed);
+                }
                 if let Some(checkout) = self.try_checkout(calls) {
-                    return checkout;
+                    return Ok(checkout);
                 }
                 listener.await;
             }
         };
         match self.inner.options.wait_timeout {
-            None => Ok(wait.await),
+            None => wait.await,
             Some(limit) => timeout(&*self.inner.runtime, Some(limit), wait)
                 .await
-                .map_err(|_| Error::PoolTimeout(limit)),
+                .map_err(|_| Error::PoolTimeout(limit))?,
         }
     }
 
     fn try_checkout(&self, calls: usize) -> Option<Checkout<T>> {
         let options = &self.inner.options;
         let mut slots = self.inner.lock();
+        if self.is_closed() {
+            return None;
+        }
         if let Some(idle) = options.idle_timeout {
             // Drop connections nobody used for a while (never one in use).
             slots.retain(|slot| slot.in_flight > 0 || slot.last_used.elapsed() < idle);
@@ -346,5 +372,9 @@ where
             checkout.observe(result);
         }
         results
+    }
+
+    async fn close(&self) {
+        Pool::close(self).await
     }
 }

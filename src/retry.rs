@@ -58,6 +58,9 @@ impl RetryOn {
             | Error::Server(_)
             | Error::UnknownCommand(_)
             | Error::Serde(_) => false,
+            // A refused handshake fails the same way again; a closed client
+            // was closed on purpose.
+            Error::Tls { .. } | Error::Closed => false,
         }
     }
 }
@@ -318,6 +321,10 @@ impl<B> Retry<B> {
 }
 
 impl<B: Backend> Backend for Retry<B> {
+    fn close(&self) -> impl std::future::Future<Output = ()> + Send {
+        self.inner.close()
+    }
+
     async fn call(&self, request: Request) -> Result<crate::Response> {
         let mut tries = 1;
         loop {

@@ -73,3 +73,9 @@ mod twemproxy;
 #[cfg(all(feature = "tracing", feature = "metrics"))]
 #[path = "suite/observe.rs"]
 mod observe;
+#[cfg(feature = "tls")]
+#[path = "suite/tls.rs"]
+mod tls;
+
+#[path = "suite/lifecycle.rs"]
+mod lifecycle;

@@ -8,7 +8,9 @@
 //! 1. as a [`memclient::Backend`], called directly without any parsing;
 //! 2. [`MockMemcache::connect`]: an in-memory `AsyncRead + AsyncWrite` stream;
 //! 3. [`MockMemcache::serve_tcp`] / [`MockMemcache::serve_unix`]: real sockets
-//!    (and the `memclient-mock` binary) for clients in other languages.
+//!    (and the `memclient-mock` binary) for clients in other languages; with
+//!    the feature `tls`, `MockMemcache::serve_tls` serves TLS, so a TLS
+//!    configuration can be tested without memcached.
 //!
 //! The meta commands (`mg`, `ms`, `md`, `ma`, `mn`, `me`) follow the running
 //! 1.6.18 server where it differs from the protocol text: vivify (`N`), win /
@@ -59,6 +61,8 @@ mod slabs;
 mod stats;
 mod store;
 mod stream;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::io;
 use std::net::TcpListener;
@@ -70,8 +74,14 @@ use bytes::{Bytes, BytesMut};
 use memclient::proto::server::{Decoded, RequestDecoder, DEFAULT_MAX_ITEM_SIZE};
 use memclient::{Backend, Error, RawCommand, Request, Response, Result, StoreCommand};
 
+/// The rustls the TLS server is built on (feature `tls`), to build a
+/// `ServerConfig` of your own for [`MockMemcache::serve_tls`].
+#[cfg(feature = "tls")]
+pub use rustls;
 pub use server::ServerHandle;
 pub use stream::MockStream;
+#[cfg(feature = "tls")]
+pub use tls::server_config as tls_server_config;
 
 use clock::Clock;
 use conn::Registry;
@@ -292,6 +302,34 @@ impl MockMemcache {
     /// Serves the protocol on a UNIX socket, as [`serve_tcp`](Self::serve_tcp).
     pub fn serve_unix(&self, listener: UnixListener) -> io::Result<ServerHandle> {
         server::serve(self.clone(), listener)
+    }
+
+    /// Serves the protocol over TLS on `listener` (feature `tls`), as
+    /// [`serve_tcp`](Self::serve_tcp) does in plain text. Build `config`
+    /// with [`tls_server_config`] from a PEM certificate and key, or with
+    /// [`rustls`] for client certificates and the rest.
+    ///
+    /// ```no_run
+    /// # fn demo(cert_pem: &[u8], key_pem: &[u8]) -> std::io::Result<()> {
+    /// let mock = memclient_mock::MockMemcache::new();
+    /// let config = memclient_mock::tls_server_config(cert_pem, key_pem)?;
+    /// let server = mock.serve_tls(std::net::TcpListener::bind("127.0.0.1:0")?, config)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn serve_tls(
+        &self,
+        listener: TcpListener,
+        config: std::sync::Arc<rustls::ServerConfig>,
+    ) -> io::Result<ServerHandle> {
+        server::serve(
+            self.clone(),
+            tls::TlsListener {
+                tcp: listener,
+                config,
+            },
+        )
     }
 
     // ---- internals ----

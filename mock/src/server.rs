@@ -26,10 +26,9 @@ pub(crate) trait Listener: Send + 'static {
 
 /// An accepted connection.
 pub(crate) trait Socket: Read + Write + Send + 'static {
-    fn try_clone_socket(&self) -> io::Result<Self>
-    where
-        Self: Sized;
-    fn shutdown_both(&self);
+    /// Something that shuts the socket down from another thread.
+    fn closer(&self) -> io::Result<Box<dyn FnMut() + Send>>;
+    fn shutdown_both(&mut self);
     fn set_blocking(&self) -> io::Result<()>;
 }
 
@@ -44,10 +43,13 @@ impl Listener for TcpListener {
 }
 
 impl Socket for TcpStream {
-    fn try_clone_socket(&self) -> io::Result<Self> {
-        self.try_clone()
+    fn closer(&self) -> io::Result<Box<dyn FnMut() + Send>> {
+        let clone = self.try_clone()?;
+        Ok(Box::new(move || {
+            let _ = clone.shutdown(Shutdown::Both);
+        }))
     }
-    fn shutdown_both(&self) {
+    fn shutdown_both(&mut self) {
         let _ = self.shutdown(Shutdown::Both);
     }
     fn set_blocking(&self) -> io::Result<()> {
@@ -68,10 +70,13 @@ impl Listener for UnixListener {
 }
 
 impl Socket for UnixStream {
-    fn try_clone_socket(&self) -> io::Result<Self> {
-        self.try_clone()
+    fn closer(&self) -> io::Result<Box<dyn FnMut() + Send>> {
+        let clone = self.try_clone()?;
+        Ok(Box::new(move || {
+            let _ = clone.shutdown(Shutdown::Both);
+        }))
     }
-    fn shutdown_both(&self) {
+    fn shutdown_both(&mut self) {
         let _ = self.shutdown(Shutdown::Both);
     }
     fn set_blocking(&self) -> io::Result<()> {
@@ -157,11 +162,8 @@ fn accept_loop<L: Listener>(mock: MockMemcache, listener: L, stop: &AtomicBool, 
 
 fn start_connection<S: Socket>(mock: &MockMemcache, stream: S, conns: &Conns) -> io::Result<()> {
     stream.set_blocking()?;
-    let closer = stream.try_clone_socket()?;
-    let handle = mock
-        .shared
-        .registry
-        .register(Some(Box::new(move || closer.shutdown_both())));
+    let closer = stream.closer()?;
+    let handle = mock.shared.registry.register(Some(closer));
     {
         let mut conns = conns.lock().unwrap_or_else(|e| e.into_inner());
         conns.retain(|c| c.strong_count() > 0);

@@ -71,6 +71,13 @@ impl<B: Backend, S: Serde> Client<B, S> {
         self.timer.0.is_some()
     }
 
+    /// Closes the client's backend (connection, pool or cluster): calls in
+    /// flight finish or fail, sockets close, and every later call fails with
+    /// [`Error::Closed`](crate::Error::Closed), even with `errors_as_misses`.
+    pub async fn close(&self) {
+        self.backend.close().await
+    }
+
     /// The backend this client sends its requests to.
     pub fn backend(&self) -> &B {
         &self.backend

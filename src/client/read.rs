@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::{key, unexpected, Client, MultiGet, Ttl};
 use crate::serde::Serde;
-use crate::{Backend, Request, Response, Result, Retrieve, RetrieveCommand, Value};
+use crate::{Backend, Error, Request, Response, Result, Retrieve, RetrieveCommand, Value};
 
 impl<B: Backend, S: Serde> Client<B, S> {
     /// The value stored under `key`, or `None` on a miss.
@@ -227,7 +227,10 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// Runs a read, turning its errors into misses when the client ignores errors.
     async fn read<T: Default>(&self, read: impl Future<Output = Result<T>>) -> Result<T> {
         match read.await {
-            Err(_) if self.options.errors_as_misses => Ok(T::default()),
+            // A client closed on purpose says so, even when it ignores errors.
+            Err(error) if self.options.errors_as_misses && !matches!(error, Error::Closed) => {
+                Ok(T::default())
+            }
             result => result,
         }
     }

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -86,6 +87,8 @@ pub struct Cluster<B> {
 struct Inner<B> {
     options: ClusterOptions,
     table: RwLock<Arc<Table<B>>>,
+    /// Set by `close`: every call fails with `Error::Closed` after it.
+    closed: AtomicBool,
 }
 
 impl<B> Clone for Cluster<B> {
@@ -116,6 +119,7 @@ impl<B> Cluster<B> {
             inner: Arc::new(Inner {
                 options,
                 table: RwLock::new(Arc::new(table)),
+                closed: AtomicBool::new(false),
             }),
         }
     }
@@ -281,6 +285,13 @@ impl<B: Backend> Cluster<B> {
     /// in the order the nodes were added. For per-server answers such as `stats`.
     pub async fn call_all(&self, request: Request) -> Vec<(String, Result<Response>)> {
         let table = self.table();
+        if self.is_closed() {
+            return table
+                .nodes
+                .iter()
+                .map(|node| (node.spec.name().to_string(), Err(Error::Closed)))
+                .collect();
+        }
         let calls = table.nodes.iter().map(|node| {
             let request = request.clone();
             async move {
@@ -297,7 +308,7 @@ impl<B: Backend> Cluster<B> {
         let result = node.backend.call(request).await;
         let failed = result.as_ref().is_err_and(Error::is_connection_error);
         self.report(node, ticket, failed);
-        result
+        result.map_err(|error| name_node(node.spec.name(), error))
     }
 
     /// A batch to one node, through its health; as many replies as requests.
@@ -325,7 +336,11 @@ impl<B: Backend> Cluster<B> {
             .iter()
             .any(|reply| reply.as_ref().is_err_and(Error::is_connection_error));
         self.report(node, ticket, failed);
+        let name = node.spec.name();
         replies
+            .into_iter()
+            .map(|reply| reply.map_err(|error| name_node(name, error)))
+            .collect()
     }
 
     async fn dispatch(&self, table: &Table<B>, request: Request) -> Result<Response> {
@@ -572,14 +587,39 @@ impl<B: Backend> Cluster<B> {
     }
 }
 
+impl<B: Backend> Cluster<B> {
+    /// Closes every node's backend (see [`Backend::close`]); every later call
+    /// fails with [`Error::Closed`], even with `errors_as_misses`.
+    pub async fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        let table = self.table();
+        futures_util::future::join_all(table.nodes.iter().map(|node| node.backend.close())).await;
+    }
+
+    /// True once [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+}
+
 impl<B: Backend> Backend for Cluster<B> {
     async fn call(&self, request: Request) -> Result<Response> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
         let table = self.table();
         self.dispatch(&table, request).await
     }
 
     async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
+        if self.is_closed() {
+            return vec![Err(Error::Closed); requests.len()];
+        }
         self.dispatch_many(requests).await
+    }
+
+    async fn close(&self) {
+        Cluster::close(self).await
     }
 }
 
@@ -634,6 +674,18 @@ fn down(name: &str, retry_in: std::time::Duration) -> Error {
         io::ErrorKind::NotConnected,
         format!("memcached node {name} is down; it will be tried again in {retry_in:?}"),
     ))
+}
+
+/// An I/O error that does not say which node it came from, with the node's
+/// name (a socket's error mid-stream names nothing), so an outage says which
+/// of the servers is out.
+fn name_node(name: &str, error: Error) -> Error {
+    match error {
+        Error::Io(io) if !io.to_string().contains(name) => {
+            Error::from(io::Error::new(io.kind(), format!("node {name}: {io}")))
+        }
+        other => other,
+    }
 }
 
 /// The error of a call to a cluster without nodes.

@@ -5,7 +5,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use super::dispatch::Cluster;
 use super::options::ClusterOptions;
-use crate::runtime::{Address, Transport};
+use crate::runtime::{connector, Address, Endpoint, Transport};
 use crate::{Connection, ConnectionOptions, Pool, PoolOptions, Result};
 
 impl<S> Cluster<Connection<S>>
@@ -13,7 +13,14 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// A cluster of one [`Connection`] per address (`host:port`,
-    /// `[v6]:port`, `unix:/path` or `/path`), opened on `transport`.
+    /// `[v6]:port`, `unix:/path` or `/path`; `tls://host:port` for a node
+    /// spoken to over TLS, see [`Endpoint`]), opened on `transport`.
+    ///
+    /// TLS settings in `connection.socket.tls` apply to every node; without
+    /// them, `tls://` nodes use the default settings. For nodes with settings
+    /// of their own, add them one by one with [`add_address`](Self::add_address).
+    /// A node is named after its address without the scheme, so turning TLS
+    /// on moves no key.
     ///
     /// Connections open on first use, so a server that is down at start does
     /// not stop the others: its keys fail (or move) as for any failing node.
@@ -54,7 +61,9 @@ where
         Ok(cluster)
     }
 
-    /// Adds a node with a new connection to `address`; see [`Cluster::add_node`].
+    /// Adds a node with a new connection to `address` (any [`Endpoint`]
+    /// form), with options (TLS settings included) of its own; see
+    /// [`Cluster::add_node`].
     pub fn add_address<R>(
         &self,
         address: &str,
@@ -64,14 +73,9 @@ where
     where
         R: Transport<Stream = S>,
     {
-        let address: Address = address.parse()?;
-        let connector = {
-            let address = address.clone();
-            let socket = connection.socket.clone();
-            let transport = transport.clone();
-            move || transport.connect(&address, &socket)
-        };
-        self.add_node(address, Connection::new(connector, transport, connection))
+        let (address, connection) = endpoint_options(address, connection)?;
+        let connect = connector(&address, transport.clone(), connection.socket.clone());
+        self.add_node(address, Connection::new(connect, transport, connection))
     }
 }
 
@@ -94,15 +98,20 @@ where
     {
         let cluster = Cluster::new(options);
         for address in addresses {
-            let address: Address = address.as_ref().parse()?;
-            let node = Pool::connect_to(
-                &address,
-                transport.clone(),
-                connection.clone(),
-                pool.clone(),
-            );
+            let (address, connection) = endpoint_options(address.as_ref(), connection.clone())?;
+            let node = Pool::connect_to(&address, transport.clone(), connection, pool.clone());
             cluster.add_node(address, node)?;
         }
         Ok(cluster)
     }
+}
+
+/// The address of an endpoint, and the options to open it with.
+fn endpoint_options(
+    text: &str,
+    mut connection: ConnectionOptions,
+) -> Result<(Address, ConnectionOptions)> {
+    let endpoint: Endpoint = text.parse()?;
+    connection.socket = endpoint.socket_options(&connection.socket)?;
+    Ok((endpoint.address, connection))
 }

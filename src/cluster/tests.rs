@@ -462,7 +462,14 @@ fn without_errors_as_misses_a_split_read_fails() {
     let all: Vec<&str> = vectors().iter().map(|v| v.0).collect();
     nodes[1].down.store(true, Ordering::Relaxed);
     let result = smol::block_on(cluster.call(get_many(&all)));
-    assert!(result.unwrap_err().is_connection_error());
+    let error = result.unwrap_err();
+    assert!(error.is_connection_error());
+    // The error says which node failed, though its backend did not.
+    let name = cluster.node_names()[1].clone();
+    assert!(
+        error.to_string().contains(&format!("node {name}: ")),
+        "{error}"
+    );
 }
 
 #[test]

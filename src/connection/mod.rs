@@ -10,6 +10,7 @@ mod watch;
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -158,6 +159,8 @@ struct Inner<T> {
     reconnect: Option<Reconnect<T>>,
     budget: Arc<Budget>,
     options: ConnectionOptions,
+    /// Set by `close`: no call is made and no socket opened after it.
+    closed: AtomicBool,
     _transport: PhantomData<fn() -> T>,
 }
 
@@ -211,6 +214,7 @@ where
                 reconnect: None,
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 options,
+                closed: AtomicBool::new(false),
                 _transport: PhantomData,
             }),
         };
@@ -231,6 +235,7 @@ where
                 reconnect: Some(Reconnect::new(Box::new(connector), Arc::new(runtime))),
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 options,
+                closed: AtomicBool::new(false),
                 _transport: PhantomData,
             }),
         }
@@ -262,8 +267,34 @@ where
         &self.inner.options
     }
 
+    /// Closes the connection: calls in flight fail with
+    /// [`Error::ConnectionClosed`], the socket closes, and every later call
+    /// fails with [`Error::Closed`] (it never reconnects). Every clone is closed.
+    pub async fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        // A reconnect under way sees the flag when it would install its
+        // socket (under the same lock), and closes that socket itself.
+        let current = self
+            .inner
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(shared) = current {
+            shared.abandon();
+        }
+    }
+
+    /// True once [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
+    }
+
     /// The live queue of the current socket, opening a socket if there is none.
     async fn shared(&self) -> Result<Arc<Shared>> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
         if let Some(shared) = self.live() {
             return Ok(shared);
         }
@@ -283,6 +314,11 @@ where
             .connect(options.connect_timeout, options.max_reply_len)
             .await?;
         let mut current = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
+        if self.is_closed() {
+            drop(current);
+            shared.abandon();
+            return Err(Error::Closed);
+        }
         // Every waiter of the attempt gets the same socket; the first installs
         // it. A later attempt's live socket is never replaced by this one.
         let stale = current.as_ref().map_or(true, |old| old.is_closed());
@@ -389,6 +425,10 @@ where
             Ok(replies) => replies,
             Err(error) => vec![Err(error); count],
         }
+    }
+
+    async fn close(&self) {
+        Connection::close(self).await
     }
 }
 

@@ -308,8 +308,7 @@ fn meta_get(reply: &MetaResponse) -> Outcome {
 
 /// The kind of an error, as a label: `io`, `timeout`, `connection_closed`,
 /// `connection_retired`, `illegal_input`, `client_error`, `server_error`,
-/// `unknown_command`,
-/// `protocol`, `serde`, `pool_timeout`.
+/// `unknown_command`, `protocol`, `serde`, `pool_timeout`, `tls`, `closed`.
 pub(crate) fn error_kind(error: &Error) -> &'static str {
     match error {
         Error::Io(_) => "io",
@@ -323,6 +322,8 @@ pub(crate) fn error_kind(error: &Error) -> &'static str {
         Error::Protocol(_) => "protocol",
         Error::Serde(_) => "serde",
         Error::PoolTimeout(_) => "pool_timeout",
+        Error::Tls { .. } => "tls",
+        Error::Closed => "closed",
     }
 }
 

@@ -12,6 +12,8 @@ pub(crate) mod check;
 pub mod config;
 mod decode;
 mod encode;
+#[cfg(feature = "tls")]
+mod frames;
 #[cfg(test)]
 mod limit_tests;
 mod line;
@@ -25,6 +27,8 @@ pub mod server;
 pub use budget::DEFAULT_MAX_REPLY_LEN;
 pub use decode::ResponseDecoder;
 pub use encode::encode_request;
+#[cfg(feature = "tls")]
+pub(crate) use frames::whole_requests_len;
 pub(crate) use meta_key::encoded_len as base64_len;
 
 /// The longest key memcached accepts, in bytes.

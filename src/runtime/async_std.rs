@@ -6,7 +6,9 @@ use std::time::Duration;
 use async_std::net::TcpStream;
 use async_std::os::unix::net::UnixStream;
 
-use super::{apply_socket_options, Address, BoxFuture, Runtime, SocketOptions, Transport};
+use super::{
+    apply_socket_options, finish_connect, Address, BoxFuture, Runtime, SocketOptions, Transport,
+};
 use crate::{Client, Config, Connection, Result};
 
 /// The async-std runtime.
@@ -37,14 +39,19 @@ impl Transport for AsyncStd {
         let address = address.clone();
         let options = options.clone();
         Box::pin(async move {
-            match address {
-                Address::Tcp { host, port } => {
-                    let stream = TcpStream::connect((host.as_str(), port)).await?;
-                    apply_socket_options(&stream, &options)?;
-                    Ok(super::Stream::Tcp(stream))
+            let opened = async {
+                match &address {
+                    Address::Tcp { host, port } => {
+                        let stream = TcpStream::connect((host.as_str(), *port)).await?;
+                        apply_socket_options(&stream, &options)?;
+                        Ok(super::Stream::Tcp(stream))
+                    }
+                    Address::Unix(path) => {
+                        Ok(super::Stream::Unix(UnixStream::connect(path).await?))
+                    }
                 }
-                Address::Unix(path) => Ok(super::Stream::Unix(UnixStream::connect(path).await?)),
-            }
+            };
+            finish_connect(opened.await, &address, &options).await
         })
     }
 }

@@ -18,7 +18,7 @@ use std::io;
 use std::pin::Pin;
 use std::time::Duration;
 
-pub use address::{Address, DEFAULT_PORT};
+pub use address::{Address, Endpoint, DEFAULT_PORT};
 pub use stream::Stream;
 
 /// A boxed, sendable future: what the runtime traits pass around.
@@ -48,6 +48,11 @@ pub trait Transport: Runtime + Clone {
     type Stream: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static;
 
     /// Opens a connection to `address` with the given socket options.
+    ///
+    /// The adapters of this crate also run the TLS handshake when
+    /// `options.tls` is set (feature `tls`), and name the server in their
+    /// errors; a transport of your own that cannot speak TLS must fail when
+    /// `options.tls` is set rather than connect in plain text.
     fn connect(
         &self,
         address: &Address,
@@ -55,13 +60,27 @@ pub trait Transport: Runtime + Clone {
     ) -> BoxFuture<'static, io::Result<Self::Stream>>;
 }
 
-/// Options applied to each TCP socket when it is opened (ignored for UNIX sockets).
+/// How each TCP socket is opened: its options and, with the `tls` feature,
+/// its TLS session (ignored for UNIX sockets, except that TLS over one is refused).
+///
+/// Build it from [`SocketOptions::default`] and set the fields you need.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SocketOptions {
     /// Disable Nagle's algorithm, so small requests leave at once. On by default.
     pub nodelay: bool,
-    /// Enable TCP keepalive with this idle time before the first probe. Off by default.
+    /// Enable TCP keepalive with this idle time before the first probe
+    /// (TCP_KEEPIDLE). Off by default.
     pub keepalive: Option<Duration>,
+    /// With keepalive on: the time between unanswered probes (TCP_KEEPINTVL).
+    /// `None`: the OS default (75 s on Linux).
+    pub keepalive_interval: Option<Duration>,
+    /// With keepalive on: how many unanswered probes drop the connection
+    /// (TCP_KEEPCNT). `None`: the OS default (9 on Linux).
+    pub keepalive_count: Option<u32>,
+    /// TLS settings: `Some` runs a TLS handshake on every new TCP socket.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 impl Default for SocketOptions {
@@ -69,8 +88,54 @@ impl Default for SocketOptions {
         SocketOptions {
             nodelay: true,
             keepalive: None,
+            keepalive_interval: None,
+            keepalive_count: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
+}
+
+/// How a connection to `address` on `transport` (re)opens its socket.
+pub(crate) fn connector<R: Transport>(
+    address: &Address,
+    transport: R,
+    socket: SocketOptions,
+) -> impl crate::Connect<R::Stream> {
+    let address = address.clone();
+    move || transport.connect(&address, &socket)
+}
+
+/// Finishes opening a socket for an adapter: names a failure after the
+/// server, and runs the TLS handshake when the options ask for it.
+#[cfg(any(feature = "smol", feature = "async-std", feature = "tokio"))]
+pub(crate) async fn finish_connect<Tcp, Unix>(
+    opened: io::Result<Stream<Tcp, Unix>>,
+    address: &Address,
+    options: &SocketOptions,
+) -> io::Result<Stream<Tcp, Unix>>
+where
+    Tcp: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    let stream = opened.map_err(|error| name_error(address, error))?;
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &options.tls {
+        return stream.start_tls(tls, address).await;
+    }
+    let _ = options;
+    Ok(stream)
+}
+
+/// `error` with the server's address in its message (its kind kept), so an
+/// outage says which server is out.
+pub fn name_error(address: &Address, error: io::Error) -> io::Error {
+    let already_named = error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<crate::error::TlsFailure>());
+    if already_named {
+        return error;
+    }
+    io::Error::new(error.kind(), format!("{address}: {error}"))
 }
 
 /// Applies `options` to a connected TCP socket.
@@ -82,7 +147,14 @@ pub(crate) fn apply_socket_options<S: std::os::fd::AsFd>(
     let socket = socket2::SockRef::from(socket);
     socket.set_nodelay(options.nodelay)?;
     if let Some(idle) = options.keepalive {
-        socket.set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(idle))?;
+        let mut keepalive = socket2::TcpKeepalive::new().with_time(idle);
+        if let Some(interval) = options.keepalive_interval {
+            keepalive = keepalive.with_interval(interval);
+        }
+        if let Some(count) = options.keepalive_count {
+            keepalive = keepalive.with_retries(count);
+        }
+        socket.set_tcp_keepalive(&keepalive)?;
     }
     Ok(())
 }
@@ -96,22 +168,34 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let options = SocketOptions {
-            nodelay: true,
             keepalive: Some(Duration::from_secs(42)),
+            keepalive_interval: Some(Duration::from_secs(7)),
+            keepalive_count: Some(3),
+            ..SocketOptions::default()
         };
         apply_socket_options(&stream, &options).unwrap();
         let socket = socket2::SockRef::from(&stream);
         assert!(socket.nodelay().unwrap());
         assert!(socket.keepalive().unwrap());
         assert_eq!(socket.keepalive_time().unwrap(), Duration::from_secs(42));
+        assert_eq!(socket.keepalive_interval().unwrap(), Duration::from_secs(7));
+        assert_eq!(socket.keepalive_retries().unwrap(), 3);
         apply_socket_options(
             &stream,
             &SocketOptions {
                 nodelay: false,
-                keepalive: None,
+                ..SocketOptions::default()
             },
         )
         .unwrap();
         assert!(!socket.nodelay().unwrap());
+    }
+
+    #[test]
+    fn errors_name_their_server() {
+        let address: Address = "10.1.2.3:4567".parse().unwrap();
+        let named = name_error(&address, io::ErrorKind::ConnectionRefused.into());
+        assert_eq!(named.kind(), io::ErrorKind::ConnectionRefused);
+        assert!(named.to_string().starts_with("10.1.2.3:4567: "), "{named}");
     }
 }

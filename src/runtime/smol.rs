@@ -7,7 +7,9 @@ use std::time::Duration;
 use async_net::unix::UnixStream;
 use async_net::TcpStream;
 
-use super::{apply_socket_options, Address, BoxFuture, Runtime, SocketOptions, Transport};
+use super::{
+    apply_socket_options, finish_connect, Address, BoxFuture, Runtime, SocketOptions, Transport,
+};
 use crate::{Client, Config, Connection, Result};
 
 /// The smol runtime.
@@ -40,14 +42,19 @@ impl Transport for Smol {
         let address = address.clone();
         let options = options.clone();
         Box::pin(async move {
-            match address {
-                Address::Tcp { host, port } => {
-                    let stream = TcpStream::connect((host.as_str(), port)).await?;
-                    apply_socket_options(&stream, &options)?;
-                    Ok(super::Stream::Tcp(stream))
+            let opened = async {
+                match &address {
+                    Address::Tcp { host, port } => {
+                        let stream = TcpStream::connect((host.as_str(), *port)).await?;
+                        apply_socket_options(&stream, &options)?;
+                        Ok(super::Stream::Tcp(stream))
+                    }
+                    Address::Unix(path) => {
+                        Ok(super::Stream::Unix(UnixStream::connect(path).await?))
+                    }
                 }
-                Address::Unix(path) => Ok(super::Stream::Unix(UnixStream::connect(path).await?)),
-            }
+            };
+            finish_connect(opened.await, &address, &options).await
         })
     }
 }

@@ -8,7 +8,9 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::runtime::Handle;
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 
-use super::{apply_socket_options, Address, BoxFuture, Runtime, SocketOptions, Transport};
+use super::{
+    apply_socket_options, finish_connect, Address, BoxFuture, Runtime, SocketOptions, Transport,
+};
 use crate::{Client, Config, Connection, Result};
 
 /// A tokio runtime, passed as every runtime is: `connect(Tokio)`, as
@@ -116,16 +118,19 @@ impl Transport for Tokio {
             // Sockets register with the runtime that creates them.
             handle
                 .spawn(async move {
-                    match address {
-                        Address::Tcp { host, port } => {
-                            let stream = TcpStream::connect((host.as_str(), port)).await?;
-                            apply_socket_options(&stream, &options)?;
-                            Ok(super::Stream::Tcp(stream.compat()))
+                    let opened = async {
+                        match &address {
+                            Address::Tcp { host, port } => {
+                                let stream = TcpStream::connect((host.as_str(), *port)).await?;
+                                apply_socket_options(&stream, &options)?;
+                                Ok(super::Stream::Tcp(stream.compat()))
+                            }
+                            Address::Unix(path) => Ok(super::Stream::Unix(
+                                UnixStream::connect(path).await?.compat(),
+                            )),
                         }
-                        Address::Unix(path) => Ok(super::Stream::Unix(
-                            UnixStream::connect(path).await?.compat(),
-                        )),
-                    }
+                    };
+                    finish_connect(opened.await, &address, &options).await
                 })
                 .await
                 .map_err(io::Error::other)?

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod hostile;
+pub mod pki;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -35,6 +36,8 @@ pub struct Memcached {
     /// The TCP port (0 for a UNIX socket).
     pub port: u16,
     socket_dir: Option<PathBuf>,
+    /// Started with `-Z`: speaks only TLS on its TCP port.
+    tls: bool,
 }
 
 impl Memcached {
@@ -59,7 +62,41 @@ impl Memcached {
         panic!("memcached did not start after 5 attempts (see its output above)");
     }
 
+    /// Starts a TLS server (`-Z`) on 127.0.0.1 with the test PKI's
+    /// certificate for `localhost` and 127.0.0.1, and extra memcached
+    /// arguments (`-o ssl_verify_mode=2,ssl_ca_cert=...` for mutual TLS).
+    pub fn start_tls(extra: &[&str]) -> Memcached {
+        let pki = pki::Pki::shared();
+        let options = format!(
+            "ssl_chain_cert={},ssl_key={}",
+            pki.server_cert.display(),
+            pki.server_key.display()
+        );
+        let mut args = vec!["-Z", "-o", options.as_str()];
+        args.extend_from_slice(extra);
+        for _attempt in 0..5 {
+            if let Some(server) = Memcached::launch_as(Listen::Ipv4, None, &args, true) {
+                return server;
+            }
+        }
+        panic!("memcached -Z did not start after 5 attempts (see its output above)");
+    }
+
+    /// The address with the `tls://` scheme.
+    pub fn tls_address(&self) -> String {
+        format!("tls://{}", self.address)
+    }
+
     fn launch(listen: Listen, fixed_port: Option<u16>, args: &[&str]) -> Option<Memcached> {
+        Memcached::launch_as(listen, fixed_port, args, false)
+    }
+
+    fn launch_as(
+        listen: Listen,
+        fixed_port: Option<u16>,
+        args: &[&str],
+        tls: bool,
+    ) -> Option<Memcached> {
         let binary = memcached_binary();
         {
             let (listen_args, address, port, socket_dir) = match listen {
@@ -117,6 +154,7 @@ impl Memcached {
                 address,
                 port,
                 socket_dir,
+                tls,
             };
             server.wait_ready(Duration::from_secs(5)).then_some(server)
         }
@@ -159,9 +197,13 @@ impl Memcached {
                 .unwrap_or(false),
             None => {
                 let address: SocketAddr = self.address.parse().expect("test addresses are IPs");
-                TcpStream::connect_timeout(&address, Duration::from_millis(200))
-                    .map(|s| exchange(Box::new(s)))
-                    .unwrap_or(false)
+                let stream = TcpStream::connect_timeout(&address, Duration::from_millis(200));
+                match stream {
+                    // A TLS server is ready once it accepts.
+                    Ok(_) if self.tls => true,
+                    Ok(stream) => exchange(Box::new(stream)),
+                    Err(_) => false,
+                }
             }
         }
     }

@@ -25,6 +25,7 @@ mod pin;
 mod raw;
 mod server;
 mod table;
+mod tls;
 mod workload;
 
 use std::process::ExitCode;
@@ -149,6 +150,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let cpu = CpuWatch::new(server_pid);
     let rows = measure_all(&bench, &args, rounds, &cpu);
+    let tls_rows = measure_tls(&bench, &args, rounds, &cpu, cores);
     let allocations = count_allocations(&bench, &args, alloc_ops);
     let layer_cost = if args.selects_client("memclient/smol + layers") {
         layer_cost::measure(alloc_ops * 50, if args.quick { 3 } else { 7 })
@@ -184,9 +186,22 @@ fn main() -> ExitCode {
         println!("{}", layer_cost::table(&layer_cost));
     }
 
+    let tls_failed = match &tls_rows {
+        Ok(rows) if rows.is_empty() => false,
+        Ok(rows) => {
+            println!("{}", tls::table(rows));
+            tls::failed(rows)
+        }
+        Err(error) => {
+            println!("TLS rows FAILED: {error}\n");
+            true
+        }
+    };
+
     let failed = rows.iter().any(|row| row.result.is_err())
         || allocations.iter().any(|(_, figure)| figure.is_err())
-        || layer_cost.iter().any(|(_, figure)| figure.is_err());
+        || layer_cost.iter().any(|(_, figure)| figure.is_err())
+        || tls_failed;
     if failed {
         eprintln!("compare: some cells FAILED (see the tables)");
         ExitCode::from(1)
@@ -268,6 +283,35 @@ fn measure_all(bench: &Bench, args: &Args, rounds: usize, cpu: &CpuWatch) -> Vec
         }
     }
     rows
+}
+
+/// The TLS rows beside plain text (memclient on smol), against a memcached
+/// -Z of their own; none when the filters leave them out.
+fn measure_tls(
+    bench: &Bench,
+    args: &Args,
+    rounds: usize,
+    plain_cpu: &CpuWatch,
+    cores: usize,
+) -> Result<Vec<tls::Row>, String> {
+    let selected = |w: Workload| args.selects_workload(w) && tls::WORKLOADS.contains(&w);
+    if !args.selects_client("memclient/smol TLS") || !Workload::ALL.into_iter().any(selected) {
+        return Ok(Vec::new());
+    }
+    let server = tls::TlsServer::start()?;
+    let pid = cpu::find_server(server.server.port);
+    if !args.no_pin {
+        pin::pin_server(pid.ok_or("memcached -Z: pid not found")?, cores)?;
+    }
+    server.fill(&bench.data)?;
+    let tls_cpu = CpuWatch::new(pid);
+    Ok(tls::measure(
+        bench,
+        &server,
+        [plain_cpu, &tls_cpu],
+        rounds,
+        selected,
+    ))
 }
 
 /// Allocations per op of memclient on smol for get, set and get_many.

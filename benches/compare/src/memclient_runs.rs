@@ -27,12 +27,28 @@ where
     E: Exec,
     R: Transport,
 {
-    let (exec2, plan, data, address) = (exec.clone(), *plan, data.clone(), address.to_string());
+    let config = match workload {
+        Workload::GetManyMeta => Config::new(address).multi_get(MultiGet::Meta),
+        _ => Config::new(address),
+    };
+    run_config(exec, runtime, workload, plan, data, config)
+}
+
+/// [`run`] with a client made from `config` (the TLS rows set TLS on it).
+pub fn run_config<E, R>(
+    exec: &E,
+    runtime: fn() -> R,
+    workload: Workload,
+    plan: &Plan,
+    data: &Arc<Data>,
+    config: Config,
+) -> Result<f64, String>
+where
+    E: Exec,
+    R: Transport,
+{
+    let (exec2, plan, data) = (exec.clone(), *plan, data.clone());
     exec.run(async move {
-        let config = match workload {
-            Workload::GetManyMeta => Config::new(address).multi_get(MultiGet::Meta),
-            _ => Config::new(address),
-        };
         match workload {
             Workload::Pool8 => {
                 let pool = PoolOptions::new().max_size(POOL);

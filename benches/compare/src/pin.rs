@@ -30,6 +30,13 @@ pub fn pin(server: u32) -> Result<String, String> {
     ))
 }
 
+/// Pins a second server (the TLS rows') where [`pin`] put the first, the last
+/// of `cores` (counted before pinning: this process now sees one): started
+/// from this process, it would otherwise inherit the client's core.
+pub fn pin_server(server: u32, cores: usize) -> Result<(), String> {
+    taskset(&(cores.max(1) - 1).to_string(), server)
+}
+
 fn taskset(core: &str, pid: u32) -> Result<(), String> {
     let status = Command::new("taskset")
         .args(["-a", "-p", "-c", core, &pid.to_string()])

@@ -27,6 +27,12 @@ pub struct Server {
 impl Server {
     /// Starts memcached on a free port of 127.0.0.1 and waits until it answers.
     pub fn start() -> Result<Server, String> {
+        Server::start_with("", false)
+    }
+
+    /// Starts memcached with extra arguments; `tls`: it speaks only TLS
+    /// (`-Z`), so it is ready once it accepts.
+    pub fn start_with(extra: &str, tls: bool) -> Result<Server, String> {
         let binary = binary()?;
         let version = Command::new(&binary)
             .arg("-V")
@@ -37,7 +43,7 @@ impl Server {
         // A free port can be taken between our look and memcached's bind: retry.
         for _attempt in 0..5 {
             let port = free_port()?;
-            match launch(&binary, port) {
+            match launch(&binary, port, extra, tls) {
                 Ok(guard) => {
                     return Ok(Server {
                         guard,
@@ -66,9 +72,9 @@ impl Drop for Server {
     }
 }
 
-fn launch(binary: &str, port: u16) -> Result<Child, String> {
+fn launch(binary: &str, port: u16, extra: &str, tls: bool) -> Result<Child, String> {
     let script = format!(
-        "{binary} {SERVER_ARGS} -l 127.0.0.1 -p {port} & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+        "{binary} {SERVER_ARGS} {extra} -l 127.0.0.1 -p {port} & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null"
     );
     let mut guard = Command::new("sh")
         .arg("-c")
@@ -80,7 +86,12 @@ fn launch(binary: &str, port: u16) -> Result<Child, String> {
         .map_err(|err| format!("cannot run sh to start memcached: {err}"))?;
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
-        if version_answers(port) {
+        let ready = if tls {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        } else {
+            version_answers(port)
+        };
+        if ready {
             return Ok(guard);
         }
         if let Ok(Some(status)) = guard.try_wait() {
