@@ -109,6 +109,11 @@ impl Report {
                 self.flooded >> 20
             ));
         }
+        if let Some(count) = self.errors.get("IllegalInput") {
+            failures.push(format!(
+                "{cell}: {count} calls of the workload were rejected as illegal input: the cell tests nothing"
+            ));
+        }
         if self.retained {
             failures.push(format!(
                 "{cell}: requests of calls that ended are still held"

@@ -74,6 +74,8 @@ const KNOWN_FAILING: &[(Fault, Backend, Settings, &[&str])] = &[
     (Fault::HugeLength, Backend::Connection, Settings::Tight, &[LIMITS]),
     (Fault::HugeLength, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),
     (Fault::HugeLength, Backend::Pool, Settings::Tight, &[LIMITS]),
+    (Fault::ManyLines, Backend::Cluster, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),
+    (Fault::ManyLines, Backend::Cluster, Settings::Tight, &[LIMITS]),
     (Fault::ManyLines, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),
     (Fault::ManyLines, Backend::Connection, Settings::Tight, &[LIMITS]),
     (Fault::ManyLines, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),

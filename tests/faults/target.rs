@@ -11,7 +11,7 @@ use bytes::Bytes;
 use memclient::smol::{Smol, Stream};
 use memclient::{
     Client, Cluster, ClusterOptions, Config, Connection, ConnectionOptions, Error, Pool,
-    PoolOptions,
+    PoolOptions, Request,
 };
 
 /// Which backend a cell drives.
@@ -97,7 +97,8 @@ impl Settings {
 pub enum Target {
     Connection(Client<Connection<Stream>>),
     Pool(Client<Pool<Stream>>),
-    Cluster(Client<Cluster<Connection<Stream>>>),
+    /// The cluster's client, and the name of the node behind the proxy.
+    Cluster(Client<Cluster<Connection<Stream>>>, String),
 }
 
 macro_rules! each {
@@ -105,7 +106,7 @@ macro_rules! each {
         match $target {
             Target::Connection($client) => $body,
             Target::Pool($client) => $body,
-            Target::Cluster($client) => $body,
+            Target::Cluster($client, _) => $body,
         }
     };
 }
@@ -151,7 +152,7 @@ impl Target {
                 let cluster =
                     Cluster::open(addresses, Smol, settings.connection(), settings.cluster())
                         .expect("cluster addresses");
-                Target::Cluster(Client::new(cluster).with_runtime(Smol))
+                Target::Cluster(Client::new(cluster).with_runtime(Smol), proxy.to_string())
             }
         }
     }
@@ -160,7 +161,7 @@ impl Target {
     /// one server, always.
     pub fn on_proxy(&self, key: &str, proxy: &str) -> bool {
         match self {
-            Target::Cluster(client) => {
+            Target::Cluster(client, _) => {
                 client.backend().locate(key.as_bytes()).as_deref() == Some(proxy)
             }
             _ => true,
@@ -186,10 +187,26 @@ impl Target {
                 (!count.is_some_and(|n| range.contains(&n)))
                     .then(|| format!("incr {key} answered {count:?}, outside {range:?}"))
             }
-            Call::Stats => {
-                each!(self, client => client.stats::<&str>([]).await)?;
-                None
-            }
+            // A cluster has no node for `stats`: ask every node, and
+            // report the one behind the proxy.
+            Call::Stats => match self {
+                Target::Cluster(client, proxy) => {
+                    let replies = client
+                        .backend()
+                        .call_all(Request::Stats { args: Vec::new() })
+                        .await;
+                    let (_, reply) = replies
+                        .into_iter()
+                        .find(|(node, _)| node == proxy)
+                        .expect("the proxied node answers call_all");
+                    reply?;
+                    None
+                }
+                _ => {
+                    each!(self, client => client.stats::<&str>([]).await)?;
+                    None
+                }
+            },
             Call::BigSet(key, value) => {
                 let stored = each!(self, client => client.set(key, value.clone()).await)?;
                 (!stored).then(|| format!("set {key} answered not stored"))
