@@ -240,7 +240,10 @@ fn workload(
             .collect()],
         // Keyed replies only: a reordered or repeated reply names its key.
         Fault::HugeLength | Fault::Reorder | Fault::Duplicate => tasks(&get),
-        Fault::ManyLines => tasks(&|_, _| Call::Stats),
+        Fault::ManyLines => tasks(&|task, round| match task % 2 {
+            0 => Call::Stats,
+            _ => Call::GetMany(keys[round * 3..round * 3 + 3].to_vec()),
+        }),
         Fault::EndlessLine => tasks(&|task, round| {
             if task % 2 == 0 {
                 get(task, round)

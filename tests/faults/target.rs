@@ -8,10 +8,11 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use memclient::serde::PyFlags;
 use memclient::smol::{Smol, Stream};
 use memclient::{
-    Client, Cluster, ClusterOptions, Config, Connection, ConnectionOptions, Error, Pool,
-    PoolOptions, Request,
+    Client, ClientOptions, Cluster, ClusterOptions, Config, Connection, ConnectionOptions, Error,
+    MultiGet, Pool, PoolOptions, Request,
 };
 
 /// Which backend a cell drives.
@@ -48,7 +49,7 @@ impl Settings {
     }
 
     fn config(self, address: &str) -> Config {
-        let config = Config::new(address);
+        let config = Config::new(address).multi_get(MultiGet::Meta);
         match self {
             Settings::Tight => config.connect_timeout(TIGHT).timeout(TIGHT),
             Settings::Defaults => config,
@@ -120,6 +121,8 @@ pub enum Call {
     Incr(String, std::ops::Range<u64>),
     /// `stats`.
     Stats,
+    /// `get_many` sent as a quiet meta batch, of keys whose values are their names.
+    GetMany(Vec<String>),
     /// `set` of a large value (shared, so that who keeps it can be seen).
     BigSet(String, Bytes),
 }
@@ -152,7 +155,11 @@ impl Target {
                 let cluster =
                     Cluster::open(addresses, Smol, settings.connection(), settings.cluster())
                         .expect("cluster addresses");
-                Target::Cluster(Client::new(cluster).with_runtime(Smol), proxy.to_string())
+                let options = ClientOptions::new().multi_get(MultiGet::Meta);
+                let client = Client::with_options(cluster, PyFlags, options)
+                    .expect("client options")
+                    .with_runtime(Smol);
+                Target::Cluster(client, proxy.to_string())
             }
         }
     }
@@ -207,6 +214,16 @@ impl Target {
                     None
                 }
             },
+            Call::GetMany(keys) => {
+                let found = each!(self, client => client.get_many(keys).await)?;
+                let wrong = keys.iter().find(|key| {
+                    found.get(key.as_bytes()).and_then(|v| v.as_str()) != Some(key.as_str())
+                });
+                wrong.map(|key| {
+                    let got = found.get(key.as_bytes());
+                    format!("get_many answered {:.80} for {key}", format!("{got:?}"))
+                })
+            }
             Call::BigSet(key, value) => {
                 let stored = each!(self, client => client.set(key, value.clone()).await)?;
                 (!stored).then(|| format!("set {key} answered not stored"))

@@ -42,7 +42,8 @@ pub enum Fault {
     HugeLength,
     /// Every request is answered with one line that never ends.
     EndlessLine,
-    /// Every request is answered with `STAT a b` lines that never end.
+    /// Every request is answered with lines that never end: `STAT a b`, or
+    /// `EN` for a meta request.
     ManyLines,
     /// The next reply is held back and sent after the one that follows it.
     Reorder,
@@ -342,8 +343,14 @@ fn requests(mut client: TcpStream, mut upstream: TcpStream, shared: &Shared) {
             },
             Fault::EndlessLine => flood(&mut client, &[b'a'; 4096], &mut flooded, shared),
             Fault::ManyLines => {
-                let lines = b"STAT a b\r\n".repeat(400);
-                flood(&mut client, &lines, &mut flooded, shared)
+                // Lines a reply in progress must keep: `stats` lines, or the
+                // misses of a meta batch, which end only at `MN`.
+                let line: &[u8] = if request.starts_with(b"mg ") {
+                    b"EN\r\n"
+                } else {
+                    b"STAT a b\r\n"
+                };
+                flood(&mut client, &line.repeat(400), &mut flooded, shared)
             }
             _ => write_fully(&mut upstream, request, shared),
         };
