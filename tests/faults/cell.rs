@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -24,8 +24,10 @@ use crate::target::{Backend, Call, Settings, Target};
 pub const MARGIN: Duration = Duration::from_millis(300);
 /// How long a call may run when no timeout bounds it, before it counts as hung.
 const UNBOUNDED_WATCHDOG: Duration = Duration::from_secs(5);
-/// The most the process may grow while a flood runs.
-pub const MEMORY_BOUND: u64 = 64 << 20;
+/// The most the process may grow while a flood runs: a reply just under
+/// the default reply limit (64 MiB), with headroom, and far below what an
+/// unbounded client buffers (the proxy floods up to 256 MiB a connection).
+pub const MEMORY_BOUND: u64 = 128 << 20;
 /// The size of each value of the stop-reading workload.
 const BIG_VALUE: usize = 100 * 1024;
 
@@ -184,6 +186,16 @@ fn healthy_servers() -> &'static [String] {
 /// time, so that the memory each measures is its own.
 pub fn run(cell: Cell) -> Report {
     static FLOODS: Mutex<()> = Mutex::new(());
+    static EXECUTOR: Once = Once::new();
+    // The cells of a process share smol's global executor, one thread by
+    // default: a driver busy with a flood would then delay every other
+    // cell's timers and drivers, and their timeouts would measure the test,
+    // not the client. Several threads let the OS share the CPU between them.
+    EXECUTOR.call_once(|| {
+        if std::env::var_os("SMOL_THREADS").is_none() {
+            std::env::set_var("SMOL_THREADS", "4");
+        }
+    });
     let _alone = floods(cell.fault).then(|| FLOODS.lock().unwrap_or_else(|p| p.into_inner()));
     smol::block_on(scenario(cell))
 }
