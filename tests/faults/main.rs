@@ -50,6 +50,7 @@ const DEFAULT_TIMEOUT: &str = "needs a default call timeout";
 const RETIRE: &str = "needs an overdue reply to retire the connection";
 const LIMITS: &str = "needs a limit on the size of one reply";
 const RECONNECT: &str = "needs one shared reconnect, within the call timeout";
+const POOL_IDS: &str = "needs unique Pool slot ids: try_checkout gives a new slot the id of a removed one, and a checkout of the removed slot then subtracts from the new one (panic: attempt to subtract with overflow, src/pool.rs Checkout::drop)";
 const QUEUE: &str = "needs a bounded request queue that frees the requests of ended calls";
 
 /// Cells that fail on main without the fixes of issue 9, with what they
@@ -65,6 +66,10 @@ const KNOWN_FAILING: &[(Fault, Backend, Settings, &[&str])] = &[
     (Fault::StallRelease, Backend::Cluster, Settings::Defaults, &[DEFAULT_TIMEOUT]),
     (Fault::StallRelease, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT]),
     (Fault::StallRelease, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT]),
+    (Fault::Cut, Backend::Pool, Settings::Defaults, &[POOL_IDS]),
+    (Fault::Cut, Backend::Pool, Settings::Tight, &[POOL_IDS]),
+    (Fault::Garbage, Backend::Pool, Settings::Defaults, &[POOL_IDS]),
+    (Fault::Garbage, Backend::Pool, Settings::Tight, &[POOL_IDS]),
     (Fault::Drip, Backend::Cluster, Settings::Defaults, &[DEFAULT_TIMEOUT]),
     (Fault::Drip, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT]),
     (Fault::Drip, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT]),
@@ -72,20 +77,27 @@ const KNOWN_FAILING: &[(Fault, Backend, Settings, &[&str])] = &[
     (Fault::HugeLength, Backend::Cluster, Settings::Tight, &[LIMITS]),
     (Fault::HugeLength, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),
     (Fault::HugeLength, Backend::Connection, Settings::Tight, &[LIMITS]),
-    (Fault::HugeLength, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),
-    (Fault::HugeLength, Backend::Pool, Settings::Tight, &[LIMITS]),
+    (Fault::HugeLength, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS, POOL_IDS]),
+    (Fault::HugeLength, Backend::Pool, Settings::Tight, &[LIMITS, POOL_IDS]),
+    (Fault::EndlessLine, Backend::Pool, Settings::Defaults, &[POOL_IDS]),
+    (Fault::EndlessLine, Backend::Pool, Settings::Tight, &[POOL_IDS]),
     (Fault::ManyLines, Backend::Cluster, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),
     (Fault::ManyLines, Backend::Cluster, Settings::Tight, &[LIMITS]),
     (Fault::ManyLines, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),
     (Fault::ManyLines, Backend::Connection, Settings::Tight, &[LIMITS]),
     (Fault::ManyLines, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT, LIMITS]),
     (Fault::ManyLines, Backend::Pool, Settings::Tight, &[LIMITS]),
-    (Fault::Reorder, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT]),
+    (Fault::Reorder, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT, POOL_IDS]),
+    (Fault::Reorder, Backend::Pool, Settings::Tight, &[POOL_IDS]),
+    (Fault::Duplicate, Backend::Pool, Settings::Defaults, &[POOL_IDS]),
+    (Fault::Duplicate, Backend::Pool, Settings::Tight, &[POOL_IDS]),
     (Fault::DropOne, Backend::Cluster, Settings::Defaults, &[DEFAULT_TIMEOUT]),
     (Fault::DropOne, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT, RETIRE]),
     (Fault::DropOne, Backend::Connection, Settings::Tight, &[RETIRE]),
     (Fault::DropOne, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT, RETIRE]),
     (Fault::DropOne, Backend::Pool, Settings::Tight, &[RETIRE]),
+    (Fault::Refuse, Backend::Pool, Settings::Defaults, &[POOL_IDS]),
+    (Fault::Refuse, Backend::Pool, Settings::Tight, &[POOL_IDS]),
     (Fault::Silent, Backend::Cluster, Settings::Defaults, &[DEFAULT_TIMEOUT, RETIRE]),
     (Fault::Silent, Backend::Cluster, Settings::Tight, &[RETIRE]),
     (Fault::Silent, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT, RETIRE]),
