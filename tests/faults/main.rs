@@ -11,6 +11,8 @@
 //! Cells listed in [`KNOWN_FAILING`] are left out of the regular tests; the
 //! ignored test `known_failing_cells` runs them (`cargo test --all-features
 //! --test faults -- --ignored --nocapture`) and fails while any still fails.
+//! `MEMCLIENT_FAULT_CELLS=all` runs every cell in the regular tests, and
+//! `MEMCLIENT_FAULT=<fault>` (e.g. `Stall`) only that fault's cells.
 #![cfg(feature = "smol")]
 
 #[path = "../support/mod.rs"]
@@ -143,11 +145,17 @@ fn run_cells(cells: Vec<Cell>) {
 }
 
 /// The cells of one backend and settings, known failures left out (all of
-/// them with MEMCLIENT_FAULT_CELLS=all).
+/// them with MEMCLIENT_FAULT_CELLS=all; only one fault with, e.g.,
+/// MEMCLIENT_FAULT=Stall).
 fn matrix(backend: Backend, settings: Settings) {
     let all = std::env::var("MEMCLIENT_FAULT_CELLS").is_ok_and(|v| v == "all");
+    let only = std::env::var("MEMCLIENT_FAULT").ok();
     let cells = FAULTS
         .iter()
+        .filter(|fault| {
+            only.as_ref()
+                .map_or(true, |only| *only == format!("{fault:?}"))
+        })
         .map(|&fault| Cell {
             fault,
             backend,
