@@ -23,6 +23,7 @@ mod proxy;
 
 mod cell;
 mod memory;
+mod proxy_checks;
 mod target;
 
 use cell::{Cell, Report};

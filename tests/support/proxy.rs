@@ -90,6 +90,8 @@ struct Shared {
     /// Bytes written by the flood faults.
     flooded: AtomicU64,
     accepted: AtomicU64,
+    /// The accept loop holds a connection it accepted as connects began to hang.
+    holding: AtomicBool,
     closed: AtomicBool,
 }
 
@@ -122,6 +124,7 @@ impl Proxy {
             fillers: Mutex::new(Vec::new()),
             flooded: AtomicU64::new(0),
             accepted: AtomicU64::new(0),
+            holding: AtomicBool::new(false),
             closed: AtomicBool::new(false),
         });
         let accepting = shared.clone();
@@ -176,12 +179,20 @@ impl Proxy {
         self.shared.accepted.load(Ordering::Relaxed)
     }
 
-    /// Connects until a connect no longer completes: the backlog is full.
+    /// Connects until the backlog is full: the kernel queues `BACKLOG + 1`
+    /// connections, and the accept loop may hold one more. A connect that
+    /// does not complete before that was only slow (a busy machine).
     fn fill_backlog(&self) {
-        for _ in 0..(BACKLOG as usize * 4 + 8) {
+        let full = BACKLOG as usize + 1;
+        for _ in 0..(BACKLOG as usize * 8 + 16) {
             match TcpStream::connect_timeout(&self.shared.listen, Duration::from_millis(100)) {
                 Ok(filler) => self.shared.fillers().push(filler),
-                Err(_) => return,
+                Err(_) => {
+                    let held = usize::from(self.shared.holding.load(Ordering::Relaxed));
+                    if self.shared.fillers().len() >= full + held {
+                        return;
+                    }
+                }
             }
         }
         panic!("the proxy backlog did not fill up: connects cannot be made to hang");
@@ -260,8 +271,10 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let Ok(client) = stream else { continue };
         // While connects hang, nothing more is accepted: the backlog stays full.
         while shared.fault() == Fault::ConnectHang && !shared.closed() {
+            shared.holding.store(true, Ordering::Relaxed);
             shared.wait_change(Duration::from_secs(1));
         }
+        shared.holding.store(false, Ordering::Relaxed);
         if shared.closed() {
             return;
         }
