@@ -263,6 +263,15 @@ fn workload(
                 Call::Stats
             }
         }),
+        // 64 callers find the connection broken at once: they must share
+        // one reconnect, each ending within connect timeout + call timeout.
+        Fault::ConnectHang => (0..64)
+            .map(|task| {
+                (0..rounds)
+                    .map(|round| Call::Get(keys[(task + round) % keys.len()].clone()))
+                    .collect()
+            })
+            .collect(),
         Fault::StopReading => (0..64)
             .map(|task| {
                 (0..rounds)

@@ -112,6 +112,7 @@ const KNOWN_FAILING: &[(Fault, Backend, Settings, &[&str])] = &[
     (Fault::ConnectHang, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT, RECONNECT]),
     (Fault::ConnectHang, Backend::Connection, Settings::Tight, &[RECONNECT]),
     (Fault::ConnectHang, Backend::Pool, Settings::Defaults, &[DEFAULT_TIMEOUT, RECONNECT]),
+    (Fault::ConnectHang, Backend::Pool, Settings::Tight, &[RECONNECT]),
     (Fault::StopReading, Backend::Cluster, Settings::Defaults, &[DEFAULT_TIMEOUT, QUEUE]),
     (Fault::StopReading, Backend::Cluster, Settings::Tight, &[QUEUE]),
     (Fault::StopReading, Backend::Connection, Settings::Defaults, &[DEFAULT_TIMEOUT, QUEUE]),
