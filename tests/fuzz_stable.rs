@@ -308,3 +308,19 @@ fn typed_client_over_a_playback_stream_ends_every_call() {
         REPLIES,
     );
 }
+
+/// Found by libFuzzer: a long line in pieces closes the connection (as
+/// memcached does) where the whole line is answered `ERROR`; both must agree
+/// on everything before.
+#[test]
+fn server_decoder_closes_on_a_long_line_in_pieces_only() {
+    let mut input = vec![7u8];
+    input.extend_from_slice(b"get a\r\n");
+    input.extend(std::iter::repeat(b'x').take(3000));
+    input.extend_from_slice(b"\r\nget e\r\n");
+    assert_eq!(
+        targets::server_decoder(&input),
+        2,
+        "whole: both gets decode"
+    );
+}

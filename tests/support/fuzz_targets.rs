@@ -212,7 +212,18 @@ pub fn server_decoder(data: &[u8]) -> usize {
     };
     let whole = server_steps(input, None);
     let split = server_steps(input, Some(&mut Splitter::new(seed)));
-    assert_eq!(whole, split, "split decoding differs from whole decoding");
+    // One difference is memcached's own: a line over 2048 bytes that has
+    // no line end *yet* closes the connection (unless it is a `get`), so a
+    // long line that arrives in pieces closes where the whole line does not.
+    // Up to that close, both decode the same.
+    if split.last() == Some(&Decoded::Close) && whole != split {
+        assert!(
+            whole.starts_with(&split[..split.len() - 1]),
+            "split decoding differs from whole decoding before it closed:\n whole: {whole:?}\n split: {split:?}"
+        );
+    } else {
+        assert_eq!(whole, split, "split decoding differs from whole decoding");
+    }
     whole
         .iter()
         .filter(|step| matches!(step, Decoded::Request(_)))
