@@ -41,15 +41,40 @@ impl Config {
         }
     }
 
-    /// The longest a connect may take (5 seconds by default).
+    /// The longest a connect may take (2 seconds by default,
+    /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT)).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connection.connect_timeout = Some(timeout);
         self
     }
 
-    /// The longest a call may wait for its reply (no limit by default).
+    /// The longest a call may take, reconnect and queueing included (2
+    /// seconds by default, [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT)). See
+    /// [`ConnectionOptions::timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.connection.timeout = Some(timeout);
+        self
+    }
+
+    /// No call timeout at all: calls wait as long as the server takes, and a
+    /// stalled server hangs them. Only for calls known to be slow (a big
+    /// `lru_crawler metadump`); the default is 2 seconds.
+    pub fn no_timeout(mut self) -> Self {
+        self.connection.timeout = None;
+        self
+    }
+
+    /// The most calls queued or waiting for a reply on one connection (1024 by
+    /// default); see [`ConnectionOptions::max_in_flight`].
+    pub fn max_in_flight(mut self, calls: usize) -> Self {
+        self.connection.max_in_flight = calls;
+        self
+    }
+
+    /// The most bytes of requests queued and not yet written on one
+    /// connection (16 MiB by default); see [`ConnectionOptions::max_queued_bytes`].
+    pub fn max_queued_bytes(mut self, bytes: usize) -> Self {
+        self.connection.max_queued_bytes = bytes;
         self
     }
 

@@ -44,6 +44,15 @@ pub enum Error {
     /// A value could not be serialized or deserialized.
     #[error("serialization error: {0}")]
     Serde(String),
+    /// The call was on a socket that was retired because another call's reply
+    /// on it became overdue: with no request id in the protocol, the replies
+    /// after it could no longer be matched to their requests. The request may
+    /// or may not have reached the server; the next call uses a new socket,
+    /// so a retry is safe for idempotent requests.
+    #[error(
+        "connection retired: an earlier reply on it is overdue, so later replies cannot be trusted"
+    )]
+    ConnectionRetired,
     /// No pooled connection became free within the pool's wait timeout.
     #[error("no connection free in the pool after {0:?}")]
     PoolTimeout(std::time::Duration),
@@ -56,7 +65,11 @@ impl Error {
     pub fn is_connection_error(&self) -> bool {
         matches!(
             self,
-            Error::Io(_) | Error::Timeout(_) | Error::ConnectionClosed | Error::Protocol(_)
+            Error::Io(_)
+                | Error::Timeout(_)
+                | Error::ConnectionClosed
+                | Error::ConnectionRetired
+                | Error::Protocol(_)
         )
     }
 

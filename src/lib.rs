@@ -25,7 +25,9 @@ pub use client::{
 };
 pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStatus};
 pub use config::Config;
-pub use connection::{Connect, Connection, ConnectionOptions, Driver};
+pub use connection::{
+    Connect, Connection, ConnectionOptions, Driver, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+};
 pub use error::{Error, Result};
 pub use meta::{MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus};
 pub use pool::{Pool, PoolOptions};

@@ -80,7 +80,8 @@ impl PoolOptions {
 /// opens another connection (up to `max_size`) rather than queue behind a busy
 /// one, and waits (up to `wait_timeout`) when every connection carries
 /// `max_in_flight` calls. A connection whose call fails with a connection
-/// error is discarded and replaced on demand.
+/// error (a timeout included: see [`Connection`]'s overdue-reply rule) is
+/// discarded and replaced on demand.
 pub struct Pool<T> {
     inner: Arc<PoolInner<T>>,
 }
@@ -266,9 +267,11 @@ struct Checkout<T> {
 
 impl<T> Checkout<T> {
     /// Notes the outcome of a call: a connection error retires the connection.
+    /// A timeout does too: its reply may be overdue (the connection has then
+    /// closed its socket already), and a fresh connection costs one connect.
     fn observe(&mut self, result: &Result<Response>) {
         if let Err(error) = result {
-            if error.is_connection_error() && !matches!(error, Error::Timeout(_)) {
+            if error.is_connection_error() {
                 self.broken = true;
             }
         }

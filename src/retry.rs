@@ -19,7 +19,7 @@ pub struct RetryOn {
     pub io: bool,
     /// [`Error::Timeout`]. On by default.
     pub timeout: bool,
-    /// [`Error::ConnectionClosed`]. On by default.
+    /// [`Error::ConnectionClosed`] and [`Error::ConnectionRetired`]. On by default.
     pub connection_closed: bool,
     /// [`Error::Protocol`]: the reply was garbled (the connection is then
     /// reopened). Off by default: a server that garbles once may again.
@@ -47,7 +47,7 @@ impl RetryOn {
         match error {
             Error::Io(_) => self.io,
             Error::Timeout(_) => self.timeout,
-            Error::ConnectionClosed => self.connection_closed,
+            Error::ConnectionClosed | Error::ConnectionRetired => self.connection_closed,
             Error::Protocol(_) => self.protocol,
             Error::PoolTimeout(_) => self.pool_timeout,
             Error::IllegalInput(_)
@@ -405,6 +405,19 @@ mod tests {
             *clock.0.lock().unwrap(),
             vec![Duration::from_millis(10), Duration::from_millis(20)]
         );
+    }
+
+    #[test]
+    fn a_retired_connection_is_retried_like_a_closed_one() {
+        let script = Scripted::new([Err(Error::ConnectionRetired), Ok(Response::Values(vec![]))]);
+        let (retry, _) = make(script, RetryOptions::default());
+        let result = smol::block_on(retry.call(get("a")));
+        assert_eq!(result.unwrap(), Response::Values(vec![]));
+        let off = RetryOn {
+            connection_closed: false,
+            ..RetryOn::default()
+        };
+        assert!(!off.retries(&Error::ConnectionRetired));
     }
 
     #[test]

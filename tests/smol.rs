@@ -61,3 +61,6 @@ mod meta;
 
 #[path = "suite/cluster.rs"]
 mod cluster;
+
+#[path = "suite/hardening.rs"]
+mod hardening;

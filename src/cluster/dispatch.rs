@@ -43,8 +43,10 @@ use crate::{
 /// brought back as [`ClusterOptions`] say. Nodes can be added and removed
 /// while calls run; only the keys of the changed node move.
 ///
-/// Give the nodes' backends a call timeout (`ConnectionOptions::timeout`):
-/// it is what turns a stalled server into a failing node.
+/// The nodes' backends need a call timeout (`ConnectionOptions::timeout`, 2
+/// seconds by default): it is what turns a stalled server into a failing
+/// node. A connection whose reply is overdue retires its socket, so the
+/// probe that brings a stalled node back runs on a new one.
 ///
 /// Cheap to clone: clones share the nodes.
 pub struct Cluster<B> {

@@ -4,7 +4,8 @@
 //! replies and hands each to its caller in order (memcached answers in order).
 //! A caller that went away (cancelled, timed out) is not a problem: its reply
 //! is still read, then dropped, so the stream stays in step and no reply ever
-//! reaches the wrong caller.
+//! reaches the wrong caller. A reply that is overdue (see `call.rs`) retires
+//! the socket: the driver then fails every call on it and stops.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -16,9 +17,10 @@ use std::task::{Context, Poll};
 use bytes::{Buf, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
+use super::call::CallSlot;
 use super::shared::{Pending, ReplySender, Shared};
 use crate::proto::{encode_request, ResponseDecoder};
-use crate::{Error, Response, Result};
+use crate::{Error, Request, Response, Result};
 
 /// Stop taking new requests while this much is still unwritten, so a server that
 /// stops reading cannot make the client buffer without bound.
@@ -33,6 +35,17 @@ const MIN_READ: usize = 4 * 1024;
 const MAX_READ: usize = 256 * 1024;
 /// Rounds of work before the driver yields to other tasks of its executor.
 const BUDGET: usize = 32;
+/// Requests held back (while the write buffer is full) before the driver
+/// drops those whose callers gave up: their requests are freed already, this
+/// frees the small records left behind.
+const BACKLOG_PRUNE: usize = 1024;
+
+/// A written request waiting for its reply.
+struct InFlight {
+    request: Request,
+    reply: ReplySender,
+    slot: Arc<CallSlot>,
+}
 
 /// The future that owns the socket of one [`Connection`](crate::Connection).
 ///
@@ -53,10 +66,12 @@ pub struct Driver<T> {
     read_buf: BytesMut,
     /// How much the next read may bring (see `MIN_READ`).
     read_size: usize,
+    /// When the backlog is pruned next (see `BACKLOG_PRUNE`).
+    prune_at: usize,
     /// Written requests that wait for a reply, oldest first.
-    in_flight: VecDeque<Pending>,
+    in_flight: VecDeque<InFlight>,
     /// `noreply` requests in the write buffer: done once it is flushed.
-    unflushed_noreply: Vec<ReplySender>,
+    unflushed_noreply: Vec<(ReplySender, Arc<CallSlot>)>,
     decoder: ResponseDecoder,
     /// A `quit` or `shutdown` was written: nothing may follow it.
     closing: bool,
@@ -72,6 +87,7 @@ impl<T> Driver<T> {
             shared,
             scratch: Vec::new(),
             backlog: VecDeque::new(),
+            prune_at: BACKLOG_PRUNE,
             write_buf: BytesMut::with_capacity(16 * 1024),
             needs_flush: false,
             read_buf: BytesMut::new(),
@@ -87,12 +103,14 @@ impl<T> Driver<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
-    /// Moves queued requests into the write buffer. Returns true if it took any.
-    fn take_requests(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Moves queued requests into the write buffer. Returns true if it took
+    /// any; `Err` when the socket was retired.
+    fn take_requests(&mut self, cx: &mut Context<'_>) -> Result<bool> {
         let mut fresh = std::mem::take(&mut self.scratch);
-        self.shared.take(&mut fresh, cx.waker());
+        let taken = self.shared.take(&mut fresh, cx.waker());
         self.backlog.extend(fresh.drain(..));
         self.scratch = fresh;
+        taken?;
         let mut took = false;
         while let Some(pending) = self.backlog.front() {
             if self.closing || self.exclusive || self.write_buf.len() >= WRITE_HIGH_WATER {
@@ -100,25 +118,33 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             }
             // Some commands must be alone on the wire (memcached drops what is
             // pipelined after `lru_crawler metadump`): wait for the others first.
-            let alone = pending.request.must_be_alone();
+            let alone = pending.alone;
             if alone && (!self.in_flight.is_empty() || !self.write_buf.is_empty()) {
                 break;
             }
             let pending = self.backlog.pop_front().expect("front exists");
-            // Cancelled before it was written: nothing to send, nothing to drain.
-            if pending.reply.is_canceled() {
+            // Given up before it was written: nothing to send, nothing to drain.
+            let Some(request) = pending.slot.start_write() else {
                 continue;
-            }
+            };
             took = true;
-            encode_request(&pending.request, &mut self.write_buf);
+            encode_request(&request, &mut self.write_buf);
             self.needs_flush = true;
-            self.closing = pending.request.closes_connection();
+            self.closing = request.closes_connection();
             self.exclusive = alone;
-            if pending.request.expects_reply() {
-                self.in_flight.push_back(pending);
+            if request.expects_reply() {
+                self.in_flight.push_back(InFlight {
+                    request,
+                    reply: pending.reply,
+                    slot: pending.slot,
+                });
             } else {
-                self.unflushed_noreply.push(pending.reply);
+                self.unflushed_noreply.push((pending.reply, pending.slot));
             }
+        }
+        if self.backlog.len() >= self.prune_at {
+            self.backlog.retain(|pending| !pending.slot.is_abandoned());
+            self.prune_at = (self.backlog.len() * 2).max(BACKLOG_PRUNE);
         }
         if self.closing {
             // Refuse new requests at once, so callers open a new connection
@@ -129,7 +155,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 let _ = pending.reply.send(Err(Error::ConnectionClosed));
             }
         }
-        took
+        Ok(took)
     }
 
     /// Writes and flushes what it can. Returns true on progress.
@@ -150,7 +176,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             match Pin::new(&mut self.io).poll_flush(cx) {
                 Poll::Ready(Ok(())) => {
                     self.needs_flush = false;
-                    for reply in self.unflushed_noreply.drain(..) {
+                    for (reply, slot) in self.unflushed_noreply.drain(..) {
+                        slot.answered();
                         let _ = reply.send(Ok(Response::NoReply));
                     }
                     progress = true;
@@ -203,6 +230,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                     let head = self.in_flight.pop_front().expect("head exists");
                     // The caller may be gone (cancelled or timed out): the
                     // reply was consumed all the same, which is all that matters.
+                    head.slot.answered();
                     let _ = head.reply.send(reply);
                     progress = true;
                 }
@@ -230,6 +258,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 .filter(|p| p.request.closes_connection());
             if closer.is_some() && self.in_flight.len() == 1 {
                 let closer = self.in_flight.pop_back().expect("checked above");
+                closer.slot.answered();
                 let _ = closer.reply.send(Ok(Response::NoReply));
             }
             if self.in_flight.is_empty() {
@@ -242,7 +271,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
     /// One pass of the driver. `Ready(Ok)` is a clean end.
     fn drive(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         for _ in 0..BUDGET {
-            let mut progress = self.take_requests(cx);
+            let mut progress = self.take_requests(cx)?;
             progress |= self.write(cx)?;
             match self.read(cx)? {
                 Some(read) => progress |= read,
@@ -274,10 +303,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         let waiting = self
             .in_flight
             .drain(..)
-            .chain(self.backlog.drain(..))
-            .chain(queued)
-            .map(|pending| pending.reply)
-            .chain(self.unflushed_noreply.drain(..));
+            .map(|call| call.reply)
+            .chain(self.backlog.drain(..).chain(queued).map(|p| p.reply))
+            .chain(self.unflushed_noreply.drain(..).map(|(reply, _)| reply));
         for reply in waiting {
             let _ = reply.send(Err(error.clone()));
         }
@@ -309,13 +337,14 @@ impl<T> Drop for Driver<T> {
         // leave callers waiting forever.
         if !self.done {
             let queued = self.shared.close(Error::ConnectionClosed);
-            for pending in self
+            let waiting = self
                 .in_flight
                 .drain(..)
-                .chain(self.backlog.drain(..))
-                .chain(queued)
-            {
-                let _ = pending.reply.send(Err(Error::ConnectionClosed));
+                .map(|call| call.reply)
+                .chain(self.backlog.drain(..).chain(queued).map(|p| p.reply))
+                .chain(self.unflushed_noreply.drain(..).map(|(reply, _)| reply));
+            for reply in waiting {
+                let _ = reply.send(Err(Error::ConnectionClosed));
             }
         }
     }

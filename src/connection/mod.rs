@@ -1,7 +1,11 @@
 //! [`Connection`]: one memcached server, shared by any number of tasks.
 
+mod budget;
+mod call;
 mod driver;
+mod reconnect;
 mod shared;
+mod watch;
 
 use std::future::Future;
 use std::io;
@@ -12,37 +16,75 @@ use std::time::Duration;
 use futures_channel::oneshot;
 use futures_io::{AsyncRead, AsyncWrite};
 
+use budget::Budget;
+use call::{CallGuard, CallSlot};
 pub use driver::Driver;
+use reconnect::Reconnect;
 use shared::{Pending, Shared};
 
 use crate::proto::ResponseDecoder;
 use crate::runtime::{Address, BoxFuture, Runtime, SocketOptions, Transport};
 use crate::{Backend, Error, Request, Response, Result};
 
+/// The default [`ConnectionOptions::timeout`]: 2 seconds.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The default [`ConnectionOptions::connect_timeout`]: 2 seconds.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Options of a connection.
+///
+/// Every default is finite: a cache must never hang the service that uses
+/// it. A call without a time limit has to be asked for with `timeout: None`.
+///
+/// ```
+/// use std::time::Duration;
+/// use memclient::ConnectionOptions;
+///
+/// let mut options = ConnectionOptions::default();
+/// assert_eq!(options.timeout, Some(Duration::from_secs(2)));
+/// options.timeout = Some(Duration::from_millis(250));
+/// options.max_queued_bytes = 4 << 20;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnectionOptions {
-    /// The longest a connect may take. `None`: no limit beyond the OS's own.
+    /// The longest one connect attempt may take ([`DEFAULT_CONNECT_TIMEOUT`],
+    /// 2 seconds, by default). `None`: no limit beyond the OS's own.
     pub connect_timeout: Option<Duration>,
-    /// The longest a call may wait for its reply. `None`: no limit. A call that
-    /// times out returns [`Error::Timeout`]; its reply is read and discarded
-    /// when it comes, so it never reaches another call.
+    /// The longest a call may take, from the moment it is made until its
+    /// reply ([`DEFAULT_TIMEOUT`], 2 seconds, by default): waiting for a
+    /// reconnect and for room in the queue count against it. A call that
+    /// times out returns [`Error::Timeout`]. If its request was already
+    /// written, its reply is overdue and the socket is retired (see
+    /// [`Connection`]). `None`: no limit, and no socket is ever retired for a
+    /// late reply.
     pub timeout: Option<Duration>,
     /// TCP options applied to each new socket.
     pub socket: SocketOptions,
     /// The largest data block accepted in a reply; a larger one is a protocol
     /// error (a hostile or broken server cannot make the client buffer without bound).
     pub max_value_len: usize,
+    /// The most calls queued on, or waiting for a reply from, this connection
+    /// at once (1024 by default). A call beyond it waits for room, within its
+    /// timeout; a batch larger than the limit waits until the connection is idle.
+    pub max_in_flight: usize,
+    /// The most bytes of keys and values queued and not yet written (16 MiB
+    /// by default). A call beyond it waits for room, within its timeout; a
+    /// request larger than the limit waits until nothing else is queued.
+    /// With the driver's own write buffer (1 MiB) this bounds what a server
+    /// that stops reading can make the client hold.
+    pub max_queued_bytes: usize,
 }
 
 impl Default for ConnectionOptions {
     fn default() -> Self {
         ConnectionOptions {
-            connect_timeout: Some(Duration::from_secs(5)),
-            timeout: None,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            timeout: Some(DEFAULT_TIMEOUT),
             socket: SocketOptions::default(),
             max_value_len: 1 << 30,
+            max_in_flight: 1024,
+            max_queued_bytes: 16 << 20,
         }
     }
 }
@@ -77,25 +119,41 @@ impl<T: 'static> Connect<T> for Arc<dyn Connect<T>> {
 ///
 /// A connection made with [`Connection::new`] or [`Connection::connect`]
 /// reconnects on the next call after an I/O error, a protocol violation, the
-/// server closing the socket, or `quit`. One made with
-/// [`Connection::from_stream`] cannot: it answers [`Error::ConnectionClosed`]
-/// once its stream is gone.
+/// server closing the socket, `quit`, or an overdue reply (below). Callers
+/// that find the socket broken share one connect attempt, each waiting
+/// within its own call timeout. One made with [`Connection::from_stream`]
+/// cannot: it answers [`Error::ConnectionClosed`] once its stream is gone.
+///
+/// # Overdue replies retire the socket
+///
+/// memcached answers in order and the classic protocol carries no request
+/// id, so the client matches replies to requests by position. A reply that
+/// never comes would shift every later one onto the wrong caller. Hence the
+/// rule: when a call times out after its request was written, or is
+/// cancelled and its reply has not come by the end of its timeout, the
+/// socket is *retired*. It is closed; every other call still queued or
+/// waiting on it fails at once with [`Error::ConnectionRetired`] (retryable,
+/// never a wrong answer); the next call opens a new socket. A call that times
+/// out or is cancelled before its request was written is simply dropped from
+/// the queue, and its request freed. With `timeout: None` no socket is
+/// retired for a late reply.
+///
+/// # Bounded queue
+///
+/// At most [`max_in_flight`](ConnectionOptions::max_in_flight) calls and
+/// [`max_queued_bytes`](ConnectionOptions::max_queued_bytes) of unwritten
+/// requests are held at once; a caller beyond that waits for room, within its
+/// timeout.
 pub struct Connection<T> {
     inner: Arc<Inner<T>>,
 }
 
 struct Inner<T> {
     current: Mutex<Option<Arc<Shared>>>,
-    /// Serialises reconnects, so concurrent callers open one socket, not many.
-    reconnecting: async_lock::Mutex<()>,
     reconnect: Option<Reconnect<T>>,
+    budget: Arc<Budget>,
     options: ConnectionOptions,
     _transport: PhantomData<fn() -> T>,
-}
-
-struct Reconnect<T> {
-    connector: Box<dyn Connect<T>>,
-    runtime: Arc<dyn Runtime>,
 }
 
 impl<T> Clone for Connection<T> {
@@ -133,8 +191,8 @@ where
         Self::from_stream_with(stream, ConnectionOptions::default())
     }
 
-    /// [`Connection::from_stream`] with options (only `max_value_len` applies:
-    /// timeouts need a runtime).
+    /// [`Connection::from_stream`] with options (`max_value_len`,
+    /// `max_in_flight` and `max_queued_bytes` apply; timeouts need a runtime).
     pub fn from_stream_with(stream: T, options: ConnectionOptions) -> (Self, Driver<T>) {
         let shared = Arc::new(Shared::default());
         let driver = Driver::new(
@@ -145,8 +203,8 @@ where
         let connection = Connection {
             inner: Arc::new(Inner {
                 current: Mutex::new(Some(shared)),
-                reconnecting: async_lock::Mutex::new(()),
                 reconnect: None,
+                budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 options,
                 _transport: PhantomData,
             }),
@@ -165,11 +223,8 @@ where
         Connection {
             inner: Arc::new(Inner {
                 current: Mutex::new(None),
-                reconnecting: async_lock::Mutex::new(()),
-                reconnect: Some(Reconnect {
-                    connector: Box::new(connector),
-                    runtime: Arc::new(runtime),
-                }),
+                reconnect: Some(Reconnect::new(Box::new(connector), Arc::new(runtime))),
+                budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 options,
                 _transport: PhantomData,
             }),
@@ -218,25 +273,17 @@ where
                 .and_then(|shared| shared.closed_error())
                 .unwrap_or(Error::ConnectionClosed));
         };
-        let _one_at_a_time = self.inner.reconnecting.lock().await;
-        // Another caller may have reconnected while this one waited.
-        if let Some(shared) = self.live() {
-            return Ok(shared);
+        let options = &self.inner.options;
+        let shared = reconnect
+            .connect(options.connect_timeout, options.max_value_len)
+            .await?;
+        let mut current = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
+        // Every waiter of the attempt gets the same socket; the first installs
+        // it. A later attempt's live socket is never replaced by this one.
+        let stale = current.as_ref().map_or(true, |old| old.is_closed());
+        if stale {
+            *current = Some(shared.clone());
         }
-        let stream = timeout(
-            &*reconnect.runtime,
-            self.inner.options.connect_timeout,
-            reconnect.connector.connect(),
-        )
-        .await??;
-        let shared = Arc::new(Shared::default());
-        let driver = Driver::new(
-            stream,
-            shared.clone(),
-            ResponseDecoder::with_max_value_len(self.inner.options.max_value_len),
-        );
-        reconnect.runtime.spawn(Box::pin(driver));
-        *self.inner.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(shared.clone());
         Ok(shared)
     }
 
@@ -248,27 +295,73 @@ where
             .cloned()
     }
 
-    /// Queues requests on a live socket; reconnects once if the socket died
-    /// before the driver took them (they were never written, so that is safe).
-    async fn submit(&self, pending: impl IntoIterator<Item = Pending> + Send) -> Result<()> {
-        let shared = self.shared().await?;
-        let back = match shared.submit(pending) {
-            Ok(()) => return Ok(()),
-            Err(back) => back,
+    /// Runs one call or batch: room in the queue, a live socket, the replies,
+    /// all within the call timeout. What giving up means is `CallGuard`'s.
+    async fn run(&self, requests: Vec<Request>) -> Result<Vec<Result<Response>>> {
+        let runtime = self.inner.reconnect.as_ref().map(|r| &r.runtime);
+        let mut guard = CallGuard::new(runtime, self.inner.options.timeout);
+        let work = async {
+            let (calls, permits) = self.inner.budget.admit(&requests).await;
+            guard.hold(calls);
+            let mut receivers = Vec::with_capacity(requests.len());
+            let pending: Vec<Pending> = requests
+                .into_iter()
+                .zip(permits)
+                .map(|(request, permit)| {
+                    let (reply, receiver) = oneshot::channel();
+                    receivers.push(receiver);
+                    let alone = request.must_be_alone();
+                    let slot = CallSlot::new(request, permit);
+                    guard.track(&slot);
+                    Pending { slot, reply, alone }
+                })
+                .collect();
+            self.submit(&mut guard, pending).await?;
+            // One deadline for the whole batch: the replies arrive in order.
+            let replies = receivers
+                .into_iter()
+                .map(|receiver| async { receiver.await.unwrap_or(Err(Error::ConnectionClosed)) });
+            Ok(futures_util::future::join_all(replies).await)
         };
-        let shared = self.shared().await?;
-        shared.submit(back).map_err(|_| Error::ConnectionClosed)
+        let outcome = match runtime {
+            Some(runtime) => timeout(&**runtime, self.inner.options.timeout, work).await,
+            None => Ok(work.await),
+        };
+        match outcome {
+            Ok(replies) => {
+                guard.finish();
+                replies
+            }
+            Err(error) => {
+                guard.timed_out();
+                Err(error)
+            }
+        }
     }
 
-    /// Waits for one reply, within the call timeout.
-    async fn reply(&self, receiver: oneshot::Receiver<Result<Response>>) -> Result<Response> {
-        let receive = async { receiver.await.unwrap_or(Err(Error::ConnectionClosed)) };
-        match &self.inner.reconnect {
-            Some(reconnect) => {
-                timeout(&*reconnect.runtime, self.inner.options.timeout, receive).await?
+    /// Queues requests on a live socket; tries a new one if the socket died
+    /// before the driver took them (they were never written, so that is safe).
+    async fn submit(&self, guard: &mut CallGuard, mut pending: Vec<Pending>) -> Result<()> {
+        // A socket can be retired between the look and the queueing; a few
+        // tries, not an endless loop, if sockets keep dying that fast.
+        for _ in 0..3 {
+            let shared = self.shared().await?;
+            match shared.submit(pending) {
+                Ok(()) => {
+                    guard.queued_on(shared);
+                    return Ok(());
+                }
+                Err(back) => pending = back,
             }
-            None => receive.await,
+            if self.inner.reconnect.is_none() {
+                break;
+            }
         }
+        let last = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
+        Err(last
+            .as_ref()
+            .and_then(|shared| shared.closed_error())
+            .unwrap_or(Error::ConnectionClosed))
     }
 }
 
@@ -277,40 +370,15 @@ where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     async fn call(&self, request: Request) -> Result<Response> {
-        let (reply, receiver) = oneshot::channel();
-        self.submit(std::iter::once(Pending { request, reply }))
-            .await?;
-        self.reply(receiver).await
+        let mut replies = self.run(vec![request]).await?;
+        replies.pop().unwrap_or(Err(Error::ConnectionClosed))
     }
 
     async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
         let count = requests.len();
-        let mut receivers = Vec::with_capacity(count);
-        let pending: Vec<Pending> = requests
-            .into_iter()
-            .map(|request| {
-                let (reply, receiver) = oneshot::channel();
-                receivers.push(receiver);
-                Pending { request, reply }
-            })
-            .collect();
-        if let Err(error) = self.submit(pending).await {
-            return vec![Err(error); count];
-        }
-        // One deadline for the whole batch: the replies arrive in order.
-        let all = futures_util::future::join_all(
-            receivers
-                .into_iter()
-                .map(|receiver| async { receiver.await.unwrap_or(Err(Error::ConnectionClosed)) }),
-        );
-        match &self.inner.reconnect {
-            Some(reconnect) => {
-                match timeout(&*reconnect.runtime, self.inner.options.timeout, all).await {
-                    Ok(replies) => replies,
-                    Err(error) => vec![Err(error); count],
-                }
-            }
-            None => all.await,
+        match self.run(requests).await {
+            Ok(replies) => replies,
+            Err(error) => vec![Err(error); count],
         }
     }
 }

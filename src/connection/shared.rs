@@ -1,19 +1,24 @@
 //! The queue between the handles of one connection and its driver.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
 use futures_channel::oneshot;
 
-use crate::{Error, Request, Response, Result};
+use super::call::CallSlot;
+use super::watch::Watch;
+use crate::{Error, Response, Result};
 
 /// Where the driver sends the reply of one request.
 pub(crate) type ReplySender = oneshot::Sender<Result<Response>>;
 
 /// A request waiting for the driver, with the way back to its caller.
 pub(crate) struct Pending {
-    pub(crate) request: Request,
+    /// The request itself, until the driver writes it or its caller gives up.
+    pub(crate) slot: Arc<CallSlot>,
     pub(crate) reply: ReplySender,
+    /// The request must be alone on the wire (see `Request::must_be_alone`).
+    pub(crate) alone: bool,
 }
 
 /// The state one connection's handles and its driver share.
@@ -23,14 +28,19 @@ pub(crate) struct Pending {
 #[derive(Default)]
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// Replies owed to callers that were cancelled.
+    watch: Watch,
 }
 
 #[derive(Default)]
 struct State {
     queue: Vec<Pending>,
     driver: Option<Waker>,
-    /// Set once the driver has stopped; no request is accepted after that.
+    /// Set once the driver has stopped or is stopping; no request is
+    /// accepted after that.
     closed: Option<Error>,
+    /// Set when the socket is retired: the driver stops with this error.
+    retired: Option<Error>,
     /// Cleared when the last handle is dropped: the driver finishes its work and stops.
     abandoned: bool,
 }
@@ -65,15 +75,36 @@ impl Shared {
     }
 
     /// Moves every queued request into `into` and registers the driver's waker.
-    /// Returns false once every handle is gone.
-    pub(crate) fn take(&self, into: &mut Vec<Pending>, waker: &Waker) -> bool {
+    /// `Err` once the socket was retired: the driver must stop with that error.
+    pub(crate) fn take(&self, into: &mut Vec<Pending>, waker: &Waker) -> Result<()> {
         let mut state = self.lock();
+        if let Some(error) = &state.retired {
+            return Err(error.clone());
+        }
         std::mem::swap(&mut state.queue, into);
         match &state.driver {
             Some(known) if known.will_wake(waker) => {}
             _ => state.driver = Some(waker.clone()),
         }
-        !state.abandoned
+        Ok(())
+    }
+
+    /// Retires the socket: it takes no more requests, and its driver fails
+    /// every call still on it with `error` and closes it.
+    pub(crate) fn retire(&self, error: Error) {
+        let mut state = self.lock();
+        state.retired.get_or_insert(error.clone());
+        state.closed.get_or_insert(error);
+        let driver = state.driver.take();
+        drop(state);
+        if let Some(driver) = driver {
+            driver.wake();
+        }
+    }
+
+    /// The replies this socket owes to cancelled callers.
+    pub(crate) fn watch(&self) -> &Watch {
+        &self.watch
     }
 
     /// True once the driver has stopped.

@@ -50,6 +50,8 @@ impl Possible {
 
 /// One task's workload: sets and gets of its own keys, each value naming its
 /// key and round. `cancel_within` races every call against a random timer.
+/// A call that times out with its reply overdue retires the socket, and the
+/// calls still on it fail with `ConnectionRetired`: interrupted, like a timeout.
 async fn workload(
     client: Arc<TestClient>,
     task: usize,
@@ -71,7 +73,7 @@ async fn workload(
                         possible.wrote(&key, value, true);
                         completed += 1;
                     }
-                    Some(Err(Error::Timeout(_))) | None => {
+                    Some(Err(Error::Timeout(_) | Error::ConnectionRetired)) | None => {
                         possible.wrote(&key, value, false);
                         interrupted += 1;
                     }
@@ -83,7 +85,7 @@ async fn workload(
                     possible.check(&key, value.and_then(|v| v.as_str().map(str::to_string)));
                     completed += 1;
                 }
-                Some(Err(Error::Timeout(_))) | None => interrupted += 1,
+                Some(Err(Error::Timeout(_) | Error::ConnectionRetired)) | None => interrupted += 1,
                 Some(Err(other)) => panic!("get {key}: {other}"),
             },
             _ => {
@@ -99,7 +101,9 @@ async fn workload(
                         }
                         completed += 1;
                     }
-                    Some(Err(Error::Timeout(_))) | None => interrupted += 1,
+                    Some(Err(Error::Timeout(_) | Error::ConnectionRetired)) | None => {
+                        interrupted += 1
+                    }
                     Some(Err(other)) => panic!("get_many: {other}"),
                 }
             }
@@ -183,7 +187,7 @@ fn calls_that_time_out_never_leak_replies_to_other_callers() {
                     answered = true;
                     break;
                 }
-                Err(Error::Timeout(_)) => continue,
+                Err(Error::Timeout(_) | Error::ConnectionRetired) => continue,
                 Err(other) => panic!("{other}"),
             }
         }

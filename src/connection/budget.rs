@@ -1,0 +1,175 @@
+//! The bound on one connection's queue: how many calls and how many bytes of
+//! unwritten requests it holds at once.
+//!
+//! A caller takes room before its request is queued and waits (within its
+//! timeout) when there is none: backpressure instead of a queue that grows
+//! as long as a stalled server lets it. Bytes are given back as soon as the
+//! request leaves the queue (written, or freed because its caller gave up);
+//! the call's place when the call ends.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use event_listener::Event;
+
+use crate::Request;
+
+pub(crate) struct Budget {
+    used: Mutex<Used>,
+    /// Notified whenever room is given back, so waiters look again.
+    freed: Event,
+    max_calls: usize,
+    max_bytes: usize,
+}
+
+#[derive(Default)]
+struct Used {
+    calls: usize,
+    bytes: usize,
+}
+
+/// Room for some calls; given back on drop.
+pub(crate) struct CallsPermit {
+    budget: Arc<Budget>,
+    calls: usize,
+}
+
+/// Room for one queued request's bytes; given back on drop.
+pub(crate) struct BytesPermit {
+    budget: Arc<Budget>,
+    bytes: usize,
+}
+
+impl Budget {
+    pub(crate) fn new(max_calls: usize, max_bytes: usize) -> Arc<Budget> {
+        Arc::new(Budget {
+            used: Mutex::new(Used::default()),
+            freed: Event::new(),
+            max_calls: max_calls.max(1),
+            max_bytes: max_bytes.max(1),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Used> {
+        // Two counters, each update a single addition or subtraction: a
+        // poisoned lock still holds consistent numbers.
+        self.used.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for room for `requests`, one call each. A batch larger than a
+    /// limit fits once the connection holds nothing, so it is never refused
+    /// for good.
+    pub(crate) async fn admit(
+        self: &Arc<Self>,
+        requests: &[Request],
+    ) -> (CallsPermit, Vec<BytesPermit>) {
+        let weights: Vec<usize> = requests.iter().map(weight).collect();
+        let bytes: usize = weights.iter().sum();
+        let calls = requests.len();
+        loop {
+            // Listen before looking, so room given back in between is not missed.
+            let listener = self.freed.listen();
+            if self.try_take(calls, bytes) {
+                break;
+            }
+            listener.await;
+        }
+        let permits = weights
+            .into_iter()
+            .map(|bytes| BytesPermit {
+                budget: self.clone(),
+                bytes,
+            })
+            .collect();
+        let calls = CallsPermit {
+            budget: self.clone(),
+            calls,
+        };
+        (calls, permits)
+    }
+
+    fn try_take(&self, calls: usize, bytes: usize) -> bool {
+        let mut used = self.lock();
+        let calls_fit = used.calls == 0 || used.calls + calls <= self.max_calls;
+        let bytes_fit = used.bytes == 0 || used.bytes + bytes <= self.max_bytes;
+        if calls_fit && bytes_fit {
+            used.calls += calls;
+            used.bytes += bytes;
+        }
+        calls_fit && bytes_fit
+    }
+
+    fn give_back(&self, calls: usize, bytes: usize) {
+        let mut used = self.lock();
+        used.calls -= calls;
+        used.bytes -= bytes;
+        drop(used);
+        self.freed.notify(usize::MAX);
+    }
+}
+
+impl Drop for CallsPermit {
+    fn drop(&mut self) {
+        self.budget.give_back(self.calls, 0);
+    }
+}
+
+impl Drop for BytesPermit {
+    fn drop(&mut self) {
+        self.budget.give_back(0, self.bytes);
+    }
+}
+
+/// What a queued request holds in memory: its keys and data blocks, plus a
+/// little for the request itself.
+fn weight(request: &Request) -> usize {
+    const OVERHEAD: usize = 64;
+    let keys: usize = request.keys().iter().map(|key| key.len()).sum();
+    let data = match request {
+        Request::Store(store) => store.value.len(),
+        Request::Raw(raw) => raw.line.len() + raw.data.as_ref().map_or(0, |d| d.len()),
+        Request::Meta(meta) => meta.data.as_ref().map_or(0, |d| d.len()),
+        Request::MetaBatch(batch) => batch
+            .iter()
+            .map(|meta| meta.key.len() + meta.data.as_ref().map_or(0, |d| d.len()))
+            .sum(),
+        _ => 0,
+    };
+    OVERHEAD + keys + data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn set(len: usize) -> Request {
+        Request::Store(crate::Store {
+            command: crate::StoreCommand::Set,
+            key: Bytes::from_static(b"k"),
+            flags: 0,
+            exptime: 0,
+            value: Bytes::from(vec![0; len]),
+            noreply: false,
+        })
+    }
+
+    #[test]
+    fn waits_for_room_and_lets_an_oversized_request_through_alone() {
+        let budget = Budget::new(2, 1000);
+        let block = futures_lite::future::block_on;
+        let one = [set(800)];
+        let (calls, bytes) = block(budget.admit(&one));
+        // Bytes are full: a second request does not fit until they are given back.
+        assert!(!budget.try_take(1, weight(&set(800))));
+        drop(bytes);
+        assert!(budget.try_take(1, weight(&set(800))));
+        budget.give_back(1, weight(&set(800)));
+        drop(calls);
+        // Alone, a request larger than the limit is admitted.
+        let three = [set(5000), set(5000), set(5000)];
+        let (calls, bytes) = block(budget.admit(&three));
+        assert!(!budget.try_take(1, 0));
+        drop((calls, bytes));
+        assert!(budget.try_take(2, 0));
+    }
+}
