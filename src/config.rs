@@ -90,10 +90,18 @@ impl Config {
         self
     }
 
-    /// The largest data block accepted in a reply (1 GiB by default).
-    pub fn max_value_len(mut self, bytes: usize) -> Self {
-        self.connection.max_value_len = bytes;
+    /// The largest reply accepted (64 MiB by default); see
+    /// [`ConnectionOptions::max_reply_len`].
+    pub fn max_reply_len(mut self, bytes: usize) -> Self {
+        self.connection.max_reply_len = bytes;
         self
+    }
+
+    /// The former name of [`max_reply_len`](Self::max_reply_len): the limit
+    /// now covers the whole reply, not only one value.
+    #[deprecated(note = "renamed to `max_reply_len`; the limit covers the whole reply")]
+    pub fn max_value_len(self, bytes: usize) -> Self {
+        self.max_reply_len(bytes)
     }
 
     /// Prepended to every key; see [`ClientOptions::key_prefix`].
@@ -144,9 +152,11 @@ impl Config {
     }
 
     /// Connects on `runtime` and returns the client. Fails on a bad address,
-    /// an invalid key prefix, or a server that cannot be reached in time.
+    /// an invalid key prefix (before connecting), or a server that cannot be
+    /// reached in time.
     pub async fn connect<R: Transport>(self, runtime: R) -> Result<Client<Connection<R::Stream>>> {
         let address: Address = self.address.parse()?;
+        self.client.validate()?;
         let connection = Connection::connect(&address, runtime.clone(), self.connection).await?;
         Ok(
             Client::with_options(connection, crate::serde::PyFlags, self.client)?

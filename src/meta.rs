@@ -41,12 +41,20 @@ impl MetaFlag {
         MetaFlag { flag, token: None }
     }
 
-    /// A flag with a token.
+    /// A flag with a token. Nothing is checked here; a flag whose letter is
+    /// not an ASCII letter, or whose token holds a space or a control
+    /// character, is refused ([`Error::IllegalInput`]) before it is sent.
     pub fn with(flag: u8, token: impl Into<Bytes>) -> Self {
         MetaFlag {
             flag,
             token: Some(token.into()),
         }
+    }
+
+    /// Checks that the flag travels as one token: an ASCII letter, and a
+    /// token of printable ASCII without spaces.
+    pub fn validate(&self) -> Result<()> {
+        crate::proto::check::meta_flag(self)
     }
 }
 

@@ -270,6 +270,31 @@ impl Request {
         }
     }
 
+    /// Checks every token this request would put on the wire (keys, meta
+    /// flags and their tokens, `stats` and `lru_crawler` arguments, a raw
+    /// command's line) so that it stays one command: no space or control
+    /// character in a key, meta flags that are letters with printable ASCII
+    /// tokens, one word per argument, one line per raw command. A
+    /// [`Connection`](crate::Connection) checks every request before writing
+    /// it (in a `call_many`, one invalid request fails the whole batch before
+    /// any of it is sent), and [`Client`](crate::Client) before sending it.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use memclient::{Error, MetaCommand, MetaFlag, MetaRequest, Request};
+    ///
+    /// let request = Request::Meta(MetaRequest {
+    ///     command: MetaCommand::Get,
+    ///     key: Bytes::from_static(b"k"),
+    ///     flags: vec![MetaFlag::with(b'T', "0\r\nflush_all")],
+    ///     data: None,
+    /// });
+    /// assert!(matches!(request.validate(), Err(Error::IllegalInput(_))));
+    /// ```
+    pub fn validate(&self) -> crate::Result<()> {
+        crate::proto::check::request(self)
+    }
+
     /// True when the server may close the connection after this request:
     /// nothing may be sent after it on the same connection.
     pub fn closes_connection(&self) -> bool {

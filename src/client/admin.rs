@@ -9,7 +9,7 @@ use super::call::{Call, FlushKind, PlainKind};
 use super::stats::{parse_stats, StatValue};
 use super::{unexpected, Client};
 use crate::serde::Serde;
-use crate::{Backend, Error, LruCrawler, RawCommand, RawReply, Request, Response, Result};
+use crate::{Backend, LruCrawler, RawCommand, RawReply, Request, Response, Result};
 
 fn expect_ok(response: Response) -> Result<()> {
     match response {
@@ -99,7 +99,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// Moves a slab page from class `source` (-1: any) to class `dest`. A
-    /// refusal (`BUSY`, `NOSPARE`, ...) is [`Error::Server`] with its text.
+    /// refusal (`BUSY`, `NOSPARE`, ...) is [`Error::Server`](crate::Error::Server) with its text.
     pub async fn slabs_reassign(&self, source: i32, dest: i32) -> Result<()> {
         expect_ok(
             self.backend
@@ -108,9 +108,12 @@ impl<B: Backend, S: Serde> Client<B, S> {
         )
     }
 
-    /// Sets the slab automove mode (0, 1 or 2).
+    /// Sets the slab automove mode (0, 1 or 2; another is
+    /// [`Error::IllegalInput`](crate::Error::IllegalInput), before any I/O).
     pub async fn slabs_automove(&self, mode: u8) -> Result<()> {
-        expect_ok(self.backend.call(Request::SlabsAutomove { mode }).await?)
+        let request = Request::SlabsAutomove { mode };
+        request.validate()?;
+        expect_ok(self.backend.call(request).await?)
     }
 
     /// Runs an `lru_crawler` command. `Metadump` returns one line per item;
@@ -124,6 +127,13 @@ impl<B: Backend, S: Serde> Client<B, S> {
 
     /// Sends `line` (and `data`, if any) as is, and reads the reply as `reply`
     /// says. The line may not contain `\r` or `\n`.
+    ///
+    /// This is the one escape hatch from the checks every other call makes:
+    /// the words of the line are not checked (a key in it may hold anything
+    /// but a line end), and `data` is sent as is, so a line whose length does
+    /// not match its data block desynchronises the server. Never build the
+    /// line from untrusted input; use the typed calls instead. The reply is
+    /// framed as `reply` says, within the connection's reply size limit.
     pub async fn raw_command(
         &self,
         line: impl Into<Bytes>,
@@ -131,12 +141,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
         reply: RawReply,
     ) -> Result<Response> {
         let line = line.into();
-        if line.is_empty() || line.iter().any(|&b| b == b'\r' || b == b'\n') {
-            return Err(Error::IllegalInput(format!(
-                "raw command must be one non-empty line: {}",
-                crate::error::quote(&line, 64)
-            )));
-        }
+        crate::proto::check::raw_line(&line)?;
         self.backend
             .call(Request::Raw(RawCommand { line, data, reply }))
             .await
@@ -145,11 +150,6 @@ impl<B: Backend, S: Serde> Client<B, S> {
 
 /// An argument word: non-empty, no spaces or control characters.
 fn check_word(word: &[u8]) -> Result<Bytes> {
-    if word.is_empty() || word.iter().any(|&b| b <= b' ' || b == 0x7f) {
-        return Err(Error::IllegalInput(format!(
-            "argument must be one word: {}",
-            crate::error::quote(word, 64)
-        )));
-    }
+    crate::proto::check::word(word)?;
     Ok(Bytes::copy_from_slice(word))
 }

@@ -70,20 +70,16 @@ impl<B, S, T> Call<'_, B, S, T, StorageKind> {
     /// When the item expires. The default is never.
     pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
         let exptime = ttl.into().to_exptime(SystemTime::now());
-        match &mut self.request {
-            Ok(Request::Store(store)) => store.exptime = exptime,
-            Ok(Request::Meta(meta)) => set_flag(meta, b'T', exptime.to_string()),
-            _ => {}
+        if let Ok(request) = &mut self.request {
+            set_exptime(request, exptime);
         }
         self
     }
 
     /// Store these flags instead of the ones the serde chose.
     pub fn flags(mut self, flags: u32) -> Self {
-        match &mut self.request {
-            Ok(Request::Store(store)) => store.flags = flags,
-            Ok(Request::Meta(meta)) => set_flag(meta, b'F', flags.to_string()),
-            _ => {}
+        if let Ok(request) = &mut self.request {
+            set_flags(request, flags);
         }
         self
     }
@@ -133,6 +129,28 @@ pub(crate) fn set_noreply(request: &mut Request, on: bool) {
             if on {
                 meta.flags.push(MetaFlag::bare(b'q'));
             }
+        }
+        _ => {}
+    }
+}
+
+/// Sets the expiry of a storage request, classic or sent as `ms` (`T`).
+pub(crate) fn set_exptime(request: &mut Request, exptime: i64) {
+    match request {
+        Request::Store(store) => store.exptime = exptime,
+        Request::Meta(meta) if meta.command == MetaCommand::Set => {
+            set_flag(meta, b'T', exptime.to_string())
+        }
+        _ => {}
+    }
+}
+
+/// Sets the client flags of a storage request, classic or sent as `ms` (`F`).
+pub(crate) fn set_flags(request: &mut Request, flags: u32) {
+    match request {
+        Request::Store(store) => store.flags = flags,
+        Request::Meta(meta) if meta.command == MetaCommand::Set => {
+            set_flag(meta, b'F', flags.to_string())
         }
         _ => {}
     }

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use super::call::set_noreply;
+use super::call::{set_exptime, set_flags, set_noreply};
 use super::write::classic;
 use super::{Client, Ttl};
 use crate::runtime::BoxFuture;
@@ -99,34 +99,33 @@ impl<B: Backend, S: Serde> Client<B, S> {
 }
 
 impl<B, S> SetMany<'_, B, S> {
-    /// When the items expire. The default is never.
+    /// When the items expire. The default is never. Applies to every item,
+    /// those sent as `ms` for their binary key too.
     pub fn ttl(mut self, ttl: impl Into<Ttl>) -> Self {
         let exptime = ttl.into().to_exptime(SystemTime::now());
-        self.for_each_store(|store| store.exptime = exptime);
+        self.for_each(|request| set_exptime(request, exptime));
         self
     }
 
-    /// Store these flags instead of the ones the serde chose.
+    /// Store these flags instead of the ones the serde chose (for every
+    /// item, those sent as `ms` too).
     pub fn flags(mut self, flags: u32) -> Self {
-        self.for_each_store(|store| store.flags = flags);
+        self.for_each(|request| set_flags(request, flags));
         self
     }
 
-    /// Ask the server not to reply; the call then resolves to no keys.
+    /// Ask the server not to reply (`noreply`, or quiet mode for an item
+    /// sent as `ms`); the call then resolves to no keys, but those of items
+    /// sent as `ms` that the server refused (quiet mode still reports
+    /// failures).
     pub fn noreply(mut self, on: bool) -> Self {
-        if let Ok(requests) = &mut self.requests {
-            requests.iter_mut().for_each(|r| set_noreply(r, on));
-        }
+        self.for_each(|request| set_noreply(request, on));
         self
     }
 
-    fn for_each_store(&mut self, mut apply: impl FnMut(&mut crate::Store)) {
+    fn for_each(&mut self, apply: impl FnMut(&mut Request)) {
         if let Ok(requests) = &mut self.requests {
-            for request in requests {
-                if let Request::Store(store) = request {
-                    apply(store);
-                }
-            }
+            requests.iter_mut().for_each(apply);
         }
     }
 }

@@ -118,6 +118,16 @@ impl ClientOptions {
         self
     }
 
+    /// Checks the options a client cannot work with: a key prefix that is
+    /// not a valid start of a key (a space, a control character, non-ASCII
+    /// bytes without [`allow_unicode_keys`](Self::allow_unicode_keys), 250
+    /// bytes or more). [`Client::with_options`] and
+    /// [`Config::connect`](crate::Config::connect) check them once, so the
+    /// prefix is never checked again per call.
+    pub fn validate(&self) -> Result<()> {
+        key::check_prefix(&self.key_prefix, self.allow_unicode_keys)
+    }
+
     /// Sets [`multi_get`](Self::multi_get).
     pub fn multi_get(mut self, how: MultiGet) -> Self {
         self.multi_get = how;
@@ -181,7 +191,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     /// A client with its serde and options. Fails if the key prefix is not a
     /// valid key start.
     pub fn with_options(backend: B, serde: S, options: ClientOptions) -> Result<Self> {
-        key::check_prefix(&options.key_prefix, options.allow_unicode_keys)?;
+        options.validate()?;
         Ok(Client {
             backend,
             serde,

@@ -61,9 +61,14 @@ pub struct ConnectionOptions {
     pub timeout: Option<Duration>,
     /// TCP options applied to each new socket.
     pub socket: SocketOptions,
-    /// The largest data block accepted in a reply; a larger one is a protocol
-    /// error (a hostile or broken server cannot make the client buffer without bound).
-    pub max_value_len: usize,
+    /// The largest reply accepted, in bytes: a value, the values of a
+    /// multi-key read together, the lines of `stats` or `lru_crawler
+    /// metadump`, a meta batch. A larger reply is [`Error::Protocol`] and the
+    /// connection is closed, so a hostile or broken server cannot make the
+    /// client buffer without bound. Default
+    /// [`DEFAULT_MAX_REPLY_LEN`](crate::proto::DEFAULT_MAX_REPLY_LEN), 64 MiB:
+    /// raise it for a server run with a larger item size (`-I`).
+    pub max_reply_len: usize,
     /// The most calls queued on, or waiting for a reply from, this connection
     /// at once (1024 by default). A call beyond it waits for room, within its
     /// timeout; a batch larger than the limit waits until the connection is idle.
@@ -82,7 +87,7 @@ impl Default for ConnectionOptions {
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             timeout: Some(DEFAULT_TIMEOUT),
             socket: SocketOptions::default(),
-            max_value_len: 1 << 30,
+            max_reply_len: crate::proto::DEFAULT_MAX_REPLY_LEN,
             max_in_flight: 1024,
             max_queued_bytes: 16 << 20,
         }
@@ -191,14 +196,14 @@ where
         Self::from_stream_with(stream, ConnectionOptions::default())
     }
 
-    /// [`Connection::from_stream`] with options (`max_value_len`,
+    /// [`Connection::from_stream`] with options (`max_reply_len`,
     /// `max_in_flight` and `max_queued_bytes` apply; timeouts need a runtime).
     pub fn from_stream_with(stream: T, options: ConnectionOptions) -> (Self, Driver<T>) {
         let shared = Arc::new(Shared::default());
         let driver = Driver::new(
             stream,
             shared.clone(),
-            ResponseDecoder::with_max_value_len(options.max_value_len),
+            ResponseDecoder::with_max_reply_len(options.max_reply_len),
         );
         let connection = Connection {
             inner: Arc::new(Inner {
@@ -275,7 +280,7 @@ where
         };
         let options = &self.inner.options;
         let shared = reconnect
-            .connect(options.connect_timeout, options.max_value_len)
+            .connect(options.connect_timeout, options.max_reply_len)
             .await?;
         let mut current = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
         // Every waiter of the attempt gets the same socket; the first installs
@@ -370,11 +375,15 @@ where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     async fn call(&self, request: Request) -> Result<Response> {
+        request.validate()?;
         let mut replies = self.run(vec![request]).await?;
         replies.pop().unwrap_or(Err(Error::ConnectionClosed))
     }
 
     async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
+        if let Some(error) = requests.iter().find_map(|r| r.validate().err()) {
+            return vec![Err(error); requests.len()];
+        }
         let count = requests.len();
         match self.run(requests).await {
             Ok(replies) => replies,

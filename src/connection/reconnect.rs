@@ -44,11 +44,11 @@ where
     pub(crate) async fn connect(
         &self,
         connect_timeout: Option<Duration>,
-        max_value_len: usize,
+        max_reply_len: usize,
     ) -> Result<Arc<Shared>> {
         let attempt = {
             let mut slot = self.attempt.lock().unwrap_or_else(|p| p.into_inner());
-            slot.get_or_insert_with(|| self.start(connect_timeout, max_value_len))
+            slot.get_or_insert_with(|| self.start(connect_timeout, max_reply_len))
                 .clone()
         };
         let result = attempt.clone().await;
@@ -64,7 +64,7 @@ where
         result
     }
 
-    fn start(&self, connect_timeout: Option<Duration>, max_value_len: usize) -> Attempt {
+    fn start(&self, connect_timeout: Option<Duration>, max_reply_len: usize) -> Attempt {
         let connect: BoxFuture<'static, io::Result<T>> = self.connector.connect();
         let runtime = self.runtime.clone();
         let attempt: BoxFuture<'static, Result<Arc<Shared>>> = Box::pin(async move {
@@ -73,7 +73,7 @@ where
             let driver = Driver::new(
                 stream,
                 shared.clone(),
-                ResponseDecoder::with_max_value_len(max_value_len),
+                ResponseDecoder::with_max_reply_len(max_reply_len),
             );
             runtime.spawn(Box::pin(driver));
             Ok(shared)

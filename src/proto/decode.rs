@@ -2,9 +2,8 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::line::{
-    error_line, find_line, is_digits, is_failure_line, is_known_reply, parse_u64, text, Line,
-};
+use super::budget::{Budget, DEFAULT_MAX_REPLY_LEN};
+use super::line::{error_line, is_digits, is_failure_line, is_known_reply, parse_u64, text, Line};
 use super::meta_decode::MetaDecoder;
 use crate::{Error, LruCrawler, RawReply, Request, Response, Result, Value};
 
@@ -16,10 +15,6 @@ pub(super) const LINE_LIMIT: usize = 8 * 1024;
 /// of a raw command's reply, terminator included.
 const LONG_LINE_LIMIT: usize = 64 * 1024;
 
-/// The default of [`ResponseDecoder::with_max_value_len`]: 1 GiB, memcached's
-/// own ceiling for an item (`-I`).
-const DEFAULT_MAX_VALUE_LEN: usize = 1 << 30;
-
 /// Decodes replies one at a time, in the order the requests were sent.
 ///
 /// The decoder keeps the progress of a reply that has not fully arrived (the
@@ -28,12 +23,29 @@ const DEFAULT_MAX_VALUE_LEN: usize = 1 << 30;
 ///
 /// Its limits keep a broken or hostile server from making it buffer without
 /// end: a line of a single-line reply or a `VALUE` header may be 8 KiB long, a
-/// line of a `stats`, `lru_crawler metadump` or raw reply 64 KiB, and a value
-/// [`max_value_len`](Self::with_max_value_len) bytes (1 GiB by default).
+/// line of a `stats`, `lru_crawler metadump` or raw reply 64 KiB, and one
+/// whole reply [`max_reply_len`](Self::with_max_reply_len) bytes
+/// ([`DEFAULT_MAX_REPLY_LEN`], 64 MiB, by default). The reply's size counts
+/// its values, its lines (however many), the replies of a meta batch waiting
+/// for `MN`, and the few dozen bytes each decoded line or value takes; a reply
+/// that would pass the limit is [`Error::Protocol`] as soon as its bytes (or a
+/// `VALUE`/`VA` header declaring them) arrive, so the decoder holds at most
+/// the limit plus one read's worth of bytes.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use memclient::proto::ResponseDecoder;
+/// use memclient::{Error, Request};
+///
+/// let mut decoder = ResponseDecoder::with_max_reply_len(1024);
+/// let stats = Request::Stats { args: vec![] };
+/// let mut flood = BytesMut::from(&b"STAT a b\r\n".repeat(200)[..]);
+/// assert!(matches!(decoder.decode(&stats, &mut flood), Err(Error::Protocol(_))));
+/// ```
 #[derive(Debug)]
 pub struct ResponseDecoder {
-    /// The largest data block a `VALUE` line may declare.
-    max_value_len: usize,
+    /// The size limit of one reply, and what the reply in progress took.
+    budget: Budget,
     /// Bytes at the front of the buffer already searched for `\n` in vain.
     scanned: usize,
     /// The `VALUE` header parsed whose data block has not fully arrived.
@@ -143,7 +155,7 @@ impl Expect {
 
 impl Default for ResponseDecoder {
     fn default() -> Self {
-        Self::with_max_value_len(DEFAULT_MAX_VALUE_LEN)
+        Self::with_max_reply_len(DEFAULT_MAX_REPLY_LEN)
     }
 }
 
@@ -153,12 +165,13 @@ impl ResponseDecoder {
         Self::default()
     }
 
-    /// A decoder that rejects, as a protocol violation, a `VALUE` declaring
-    /// more than `max_value_len` bytes of data (default 1 GiB). Set it to the
-    /// server's item size limit (`-I`) to never buffer more than a real value.
-    pub fn with_max_value_len(max_value_len: usize) -> Self {
+    /// A decoder that rejects, as a protocol violation, a reply larger than
+    /// `max_reply_len` bytes (default [`DEFAULT_MAX_REPLY_LEN`], 64 MiB): a
+    /// value, the values of a multi-key read together, the lines of a
+    /// `stats` or `lru_crawler metadump` reply, a meta batch.
+    pub fn with_max_reply_len(max_reply_len: usize) -> Self {
         ResponseDecoder {
-            max_value_len,
+            budget: Budget::new(max_reply_len),
             scanned: 0,
             pending: None,
             pending_key: Bytes::new(),
@@ -167,6 +180,18 @@ impl ResponseDecoder {
             lines: Vec::new(),
             meta: MetaDecoder::default(),
         }
+    }
+
+    /// The former name of [`with_max_reply_len`](Self::with_max_reply_len):
+    /// the limit now covers the whole reply, not only one value.
+    #[deprecated(note = "renamed to `with_max_reply_len`; the limit covers the whole reply")]
+    pub fn with_max_value_len(max_value_len: usize) -> Self {
+        Self::with_max_reply_len(max_value_len)
+    }
+
+    /// The size limit of one reply, in bytes.
+    pub fn max_reply_len(&self) -> usize {
+        self.budget.limit()
     }
 
     /// Decodes the reply to `request` from the front of `buf`, consuming what it used.
@@ -200,6 +225,7 @@ impl ResponseDecoder {
 
     /// Forgets the reply in progress: the next call starts a new one.
     fn reset(&mut self) {
+        self.budget.reset();
         self.scanned = 0;
         self.pending = None;
         self.pending_key = Bytes::new();
@@ -212,15 +238,15 @@ impl ResponseDecoder {
     /// A meta reply, or the replies of a meta batch.
     fn meta(&mut self, request: &Request, buf: &mut BytesMut) -> Result<Option<Result<Response>>> {
         match request {
-            Request::Meta(meta) => self.meta.single(meta, buf, self.max_value_len),
-            Request::MetaBatch(batch) => self.meta.batch(batch, buf, self.max_value_len),
+            Request::Meta(meta) => self.meta.single(meta, buf, &mut self.budget),
+            Request::MetaBatch(batch) => self.meta.batch(batch, buf, &mut self.budget),
             _ => Err(Error::Protocol("not a meta request".into())),
         }
     }
 
     /// The next line of `buf`, or `None` while it has not fully arrived.
     fn next_line(&mut self, buf: &BytesMut, limit: usize) -> Result<Option<Line>> {
-        find_line(buf, &mut self.scanned, limit)
+        self.budget.find_line(buf, &mut self.scanned, limit)
     }
 
     /// A one-line reply.
@@ -299,6 +325,7 @@ impl ResponseDecoder {
                 if buf.len() < len + 2 {
                     return Ok(None);
                 }
+                self.budget.charge(len + 2, VALUE_COST)?;
                 let data = buf.split_to(len).freeze();
                 buf.advance(2);
                 if self.values.capacity() == 0 {
@@ -324,6 +351,7 @@ impl ResponseDecoder {
                 return Ok(Some(Ok(Response::Values(std::mem::take(&mut self.values)))));
             }
             if let Some(header) = text_of.strip_prefix(b"VALUE ") {
+                self.budget.charge(line.total, 0)?;
                 let pending = self.value_header(header, keys, cas)?;
                 let key_len = keys[pending.key].len();
                 self.next_key = pending.key + 1;
@@ -364,11 +392,7 @@ impl ResponseDecoder {
             .and_then(|flags| u32::try_from(flags).ok())
             .ok_or_else(bad)?;
         let len = parse_u64(fields[2]).ok_or_else(bad)?;
-        let len = match usize::try_from(len) {
-            // `len + 2` (with the trailer) must not overflow either.
-            Ok(len) if len <= self.max_value_len && len <= usize::MAX - 2 => len,
-            _ => return Err(Error::protocol("VALUE longer than the limit", header)),
-        };
+        let len = self.budget.check_block(len, VALUE_COST, header)?;
         let key = keys
             .iter()
             .skip(self.next_key)
@@ -431,12 +455,18 @@ impl ResponseDecoder {
                 }
                 LinesKind::Raw => {}
             }
+            self.budget.charge(line.total, LINE_COST)?;
             let mut frame = buf.split_to(line.total).freeze();
             frame.truncate(line.content);
             self.lines.push(frame);
         }
     }
 }
+
+/// What a decoded value costs beyond its bytes: its place in the reply.
+const VALUE_COST: usize = std::mem::size_of::<Value>();
+/// What a decoded line costs beyond its bytes.
+const LINE_COST: usize = std::mem::size_of::<Bytes>();
 
 /// A well-formed reply of the wrong kind, or a line that is no reply at all.
 pub(super) fn unexpected(line: &[u8]) -> Error {
@@ -1055,13 +1085,10 @@ pub(super) mod tests {
 
     #[test]
     fn values_larger_than_the_limit_are_protocol_errors() {
-        let mut decoder = ResponseDecoder::with_max_value_len(10);
-        let mut buf = BytesMut::from(&b"VALUE a 0 11\r\n"[..]);
+        let mut decoder = ResponseDecoder::with_max_reply_len(200);
+        let mut buf = BytesMut::from(&b"VALUE a 0 200\r\n"[..]);
         let error = decoder.decode(&get(&["a"]), &mut buf).unwrap_err();
-        assert!(
-            error.to_string().contains("VALUE longer than the limit"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("max_reply_len"), "{error}");
 
         let mut buf = BytesMut::from(&b"VALUE a 0 10\r\n0123456789\r\nEND\r\n"[..]);
         let outcome = decoder
@@ -1075,12 +1102,12 @@ pub(super) mod tests {
         );
 
         let mut buf = BytesMut::from(&b"VALUE a 0 18446744073709551615\r\n"[..]);
-        let error = ResponseDecoder::with_max_value_len(usize::MAX)
+        let error = ResponseDecoder::with_max_reply_len(usize::MAX)
             .decode(&get(&["a"]), &mut buf)
             .unwrap_err();
         assert!(matches!(error, Error::Protocol(_)));
 
-        let mut buf = BytesMut::from(&b"VALUE a 0 1073741825\r\n"[..]);
+        let mut buf = BytesMut::from(&b"VALUE a 0 67108864\r\n"[..]);
         let error = ResponseDecoder::new()
             .decode(&get(&["a"]), &mut buf)
             .unwrap_err();

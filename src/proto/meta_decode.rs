@@ -22,8 +22,9 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::budget::Budget;
 use super::decode::{bare_lf, unexpected, LINE_LIMIT};
-use super::line::{error_line, find_line, parse_u64};
+use super::line::{error_line, parse_u64};
 use super::meta_key;
 use crate::{
     Error, MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus, Response, Result,
@@ -49,6 +50,10 @@ pub(super) struct MetaDecoder {
 /// One decoded line (with its data block): a reply, or the server's error.
 type Item = Result<MetaResponse>;
 
+/// What a decoded meta reply costs beyond its bytes, and each of its flags.
+const REPLY_COST: usize = std::mem::size_of::<Option<Item>>();
+const FLAG_COST: usize = std::mem::size_of::<MetaFlag>();
+
 impl MetaDecoder {
     /// Forgets the reply in progress.
     pub(super) fn reset(&mut self) {
@@ -65,11 +70,11 @@ impl MetaDecoder {
         &mut self,
         request: &MetaRequest,
         buf: &mut BytesMut,
-        max_value_len: usize,
+        budget: &mut Budget,
     ) -> Result<Option<Result<Response>>> {
         let quiet = super::meta_encode::needs_noop(request);
         loop {
-            let Some(item) = self.read(buf, max_value_len)? else {
+            let Some(item) = self.read(buf, budget)? else {
                 return Ok(None);
             };
             let is_noop = matches!(&item, Ok(r) if r.status == Some(MetaStatus::Noop));
@@ -98,13 +103,13 @@ impl MetaDecoder {
         &mut self,
         requests: &[MetaRequest],
         buf: &mut BytesMut,
-        max_value_len: usize,
+        budget: &mut Budget,
     ) -> Result<Option<Result<Response>>> {
         if self.replies.len() != requests.len() {
             self.replies = (0..requests.len()).map(|_| None).collect();
         }
         loop {
-            let Some(item) = self.read(buf, max_value_len)? else {
+            let Some(item) = self.read(buf, budget)? else {
                 return Ok(None);
             };
             let position = match &item {
@@ -124,7 +129,18 @@ impl MetaDecoder {
                 Err(_) => None,
             };
             match position {
-                None => self.gap.push(item),
+                None => {
+                    self.gap.push(item);
+                    // Each request is answered at most once: more lines
+                    // without an opaque than requests left is no reply to
+                    // this batch (and must not be buffered until `MN`).
+                    if self.gap.len() > requests.len() - self.next {
+                        return Err(Error::Protocol(format!(
+                            "more replies without an opaque token than the {} requests left",
+                            requests.len() - self.next
+                        )));
+                    }
+                }
                 Some(position) => {
                     let position = position?;
                     self.close_gap(requests, position)?;
@@ -184,20 +200,26 @@ impl MetaDecoder {
     }
 
     /// The next reply line (with its data block), or `None` until it is whole.
-    fn read(&mut self, buf: &mut BytesMut, max_value_len: usize) -> Result<Option<Item>> {
+    fn read(&mut self, buf: &mut BytesMut, budget: &mut Budget) -> Result<Option<Item>> {
         if self.pending.is_none() {
-            let Some(line) = find_line(buf, &mut self.scanned, LINE_LIMIT)? else {
+            let Some(line) = budget.find_line(buf, &mut self.scanned, LINE_LIMIT)? else {
                 return Ok(None);
             };
             if !line.crlf {
                 return Err(bare_lf(&buf[..line.total]));
             }
             if let Some(error) = error_line(&buf[..line.content]) {
+                budget.charge(line.total, REPLY_COST)?;
                 buf.advance(line.total);
                 return Ok(Some(Err(error)));
             }
             let frame = buf.split_to(line.total).freeze().slice(..line.content);
-            let (reply, len) = parse_line(&frame, max_value_len)?;
+            let (reply, len) = parse_line(&frame)?;
+            budget.charge(line.total, REPLY_COST + reply.flags.len() * FLAG_COST)?;
+            // A hostile length fails here, before its bytes are waited for.
+            let len = len
+                .map(|len| budget.check_block(len, 0, &frame))
+                .transpose()?;
             match len {
                 None => return Ok(Some(Ok(reply))),
                 Some(len) => self.pending = Some((reply, len)),
@@ -219,6 +241,7 @@ impl MetaDecoder {
         if buf.len() < len + 2 {
             return Ok(None);
         }
+        budget.charge(len + 2, 0)?;
         let Some((mut reply, _)) = self.pending.take() else {
             return Ok(None);
         };
@@ -229,7 +252,7 @@ impl MetaDecoder {
 }
 
 /// Parses one reply line; the length of the data block that follows a `VA`.
-fn parse_line(line: &Bytes, max_value_len: usize) -> Result<(MetaResponse, Option<usize>)> {
+fn parse_line(line: &Bytes) -> Result<(MetaResponse, Option<u64>)> {
     let bad = || Error::protocol("malformed meta reply", line);
     let (code, rest) = match line.get(2) {
         None => (&line[..], line.slice(line.len()..)),
@@ -260,11 +283,7 @@ fn parse_line(line: &Bytes, max_value_len: usize) -> Result<(MetaResponse, Optio
     if status == MetaStatus::Value {
         let size = tokens.next().ok_or_else(bad)?;
         let size = parse_u64(&size).ok_or_else(bad)?;
-        len = match usize::try_from(size) {
-            // `len + 2` (with the trailer) must not overflow either.
-            Ok(size) if size <= max_value_len && size <= usize::MAX - 2 => Some(size),
-            _ => return Err(Error::protocol("VA longer than the limit", line)),
-        };
+        len = Some(size);
     }
     for token in tokens {
         let Some(&flag) = token.first().filter(|f| f.is_ascii_alphabetic()) else {
@@ -365,6 +384,16 @@ fn finish(item: Item, request: &MetaRequest) -> Result<Item> {
                     flag.token = Some(meta_key::decode(token)?);
                 }
             }
+        }
+    }
+    // A returned key names the item the reply is about: another key means
+    // the reply is not this request's, whatever else it says.
+    if let Some(key) = reply.token(b'k') {
+        if *key != request.key {
+            return Err(Error::protocol(
+                "meta reply for another key than the request's",
+                key,
+            ));
         }
     }
     Ok(Ok(reply))

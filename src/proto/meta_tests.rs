@@ -454,6 +454,41 @@ fn data_blocks_are_slices_and_values_respect_the_limit() {
 
     let mut buf = BytesMut::from(&b"VA 11\r\n"[..]);
     let outcome =
-        ResponseDecoder::with_max_value_len(10).decode(&Request::Meta(mg("k", "v")), &mut buf);
+        ResponseDecoder::with_max_reply_len(10).decode(&Request::Meta(mg("k", "v")), &mut buf);
     assert!(matches!(outcome, Err(Error::Protocol(_))));
+}
+
+#[test]
+fn a_returned_key_must_be_the_requests() {
+    let other_key: Vec<(Request, &[u8])> = vec![
+        (Request::Meta(mg("k", "v k")), b"VA 1 kother\r\nx\r\n"),
+        (Request::Meta(mg("k", "k")), b"HD kk2\r\n"),
+        (
+            Request::Meta(meta(MetaCommand::Get, b"a b", "b k v")),
+            b"VA 1 kYSBj b\r\nx\r\n",
+        ),
+        (Request::Meta(mg("k", "k q")), b"HD kj\r\nMN\r\n"),
+        (
+            Request::MetaBatch(vec![mg("a", "k v"), mg("b", "k v")]),
+            b"VA 1 kb O0\r\nx\r\nMN\r\n",
+        ),
+        (
+            Request::Meta(meta(MetaCommand::Debug, b"k", "")),
+            b"ME other exp=-1\r\n",
+        ),
+    ];
+    for (request, bytes) in other_key {
+        let (outs, _) = one_shot(std::slice::from_ref(&request), bytes);
+        assert_eq!(
+            outs,
+            [Out::Protocol],
+            "{:?}",
+            bytes.escape_ascii().to_string()
+        );
+        check_splits(&[request], bytes, &[Out::Protocol], b"");
+    }
+    assert_eq!(
+        decode_one(Request::Meta(mg("k", "k")), b"HD kk\r\n"),
+        single(resp(MetaStatus::Header, "kk"))
+    );
 }

@@ -7,8 +7,12 @@
 //! decodes the same, and data blocks are [`Bytes`](bytes::Bytes) slices of the
 //! read buffer, never copies.
 
+mod budget;
+pub(crate) mod check;
 mod decode;
 mod encode;
+#[cfg(test)]
+mod limit_tests;
 mod line;
 mod meta_decode;
 mod meta_encode;
@@ -17,6 +21,7 @@ mod meta_key;
 mod meta_tests;
 pub mod server;
 
+pub use budget::DEFAULT_MAX_REPLY_LEN;
 pub use decode::ResponseDecoder;
 pub use encode::encode_request;
 pub(crate) use meta_key::encoded_len as base64_len;

@@ -513,6 +513,56 @@ fn binary_keys_round_trip() {
     });
 }
 
+#[test]
+fn set_many_and_delete_many_apply_their_options_to_binary_keys() {
+    let c = connect(|c| c.key_prefix(unique_prefix("binmany")).binary_keys(true));
+    rt::block_on(async {
+        // Two sent as `ms` (binary keys), one classic `set`.
+        let keys: [&[u8]; 3] = [b"a b", b"\xff\x00", b"plain"];
+        let not_stored = c
+            .set_many(keys.iter().map(|key| (*key, "v")))
+            .ttl(Duration::from_secs(100))
+            .flags(7)
+            .await
+            .unwrap();
+        assert!(not_stored.is_empty(), "{not_stored:?}");
+        for key in keys {
+            let item = c
+                .meta_get(key)
+                .value(false)
+                .client_flags()
+                .ttl()
+                .await
+                .unwrap()
+                .expect("stored");
+            assert_eq!(item.flags, Some(7), "{key:?}: the flags asked for");
+            let ttl = item.ttl.expect("an expiry");
+            assert!(
+                ttl >= Duration::from_secs(98) && ttl <= Duration::from_secs(100),
+                "{key:?}: {ttl:?}"
+            );
+        }
+        // noreply: nothing to report, everything stored, then deleted.
+        let quiet = c
+            .set_many(keys.iter().map(|key| (*key, "w")))
+            .noreply(true)
+            .await
+            .unwrap();
+        assert!(quiet.is_empty());
+        for key in keys {
+            assert_eq!(text(&c.get(key).await.unwrap()), Some("w"), "{key:?}");
+        }
+        let missed = c.delete_many(keys).noreply(true).await.unwrap();
+        assert!(missed.is_empty());
+        for key in keys {
+            assert_eq!(c.get(key).await.unwrap(), None, "{key:?}");
+        }
+        // Without noreply, the keys not found are reported, binary or not.
+        let missed = c.delete_many(keys).await.unwrap();
+        assert_eq!(missed.len(), 3, "{missed:?}");
+    });
+}
+
 /// Runs `callers` concurrent `get_or_compute` calls spread over `clients`;
 /// returns how many times the compute ran and the values the callers got.
 async fn stampede(
@@ -622,5 +672,168 @@ fn get_or_compute_gives_the_win_back_when_the_compute_fails() {
             .await
             .unwrap();
         assert_eq!(value.as_str(), Some("ok"));
+    });
+}
+
+/// A compute that counts its runs and returns `value`, or fails when `value`
+/// is `None`.
+fn counted(
+    runs: &Arc<AtomicUsize>,
+    value: Option<&'static str>,
+) -> impl FnOnce() -> std::future::Ready<Result<CacheValue, Error>> {
+    let runs = runs.clone();
+    move || {
+        runs.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(
+            value
+                .map(CacheValue::from)
+                .ok_or(Error::Server("backend down".into())),
+        )
+    }
+}
+
+#[test]
+fn get_or_compute_gives_the_win_back_when_recomputing_an_invalidated_item_fails() {
+    let c = shared("stalefail");
+    let runs = Arc::new(AtomicUsize::new(0));
+    rt::block_on(async {
+        c.set("k", "old").await.unwrap();
+        assert!(c.meta_delete("k").invalidate().await.unwrap().is_done());
+        let failed = c
+            .get_or_compute("k", Duration::from_secs(60), counted(&runs, None))
+            .await;
+        assert!(matches!(failed, Err(Error::Server(_))), "{failed:?}");
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the first reader won");
+        // The win is back: the next reader recomputes instead of being
+        // served the stale value until the item expires.
+        let value = c
+            .get_or_compute("k", Duration::from_secs(60), counted(&runs, Some("fresh")))
+            .await
+            .unwrap();
+        assert_eq!(value.as_str(), Some("fresh"));
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        let item = c.meta_get("k").await.unwrap().expect("stored");
+        assert_eq!(text(&item.value), Some("fresh"));
+        assert!(!item.stale && !item.win_sent, "{item:?}");
+    });
+}
+
+#[test]
+fn get_or_compute_gives_the_win_back_when_a_recache_fails() {
+    let c = shared("recachefail");
+    let runs = Arc::new(AtomicUsize::new(0));
+    rt::block_on(async {
+        // 100 s left, under the 200 s threshold: the first reader wins.
+        c.set("k", "current")
+            .ttl(Duration::from_secs(100))
+            .await
+            .unwrap();
+        let failed = c
+            .get_or_compute("k", Duration::from_secs(300), counted(&runs, None))
+            .recache(Duration::from_secs(200))
+            .await;
+        assert!(matches!(failed, Err(Error::Server(_))), "{failed:?}");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Another reader is still served the value while it waits for the
+        // next winner, and the next reader wins and recomputes.
+        let value = c
+            .get_or_compute(
+                "k",
+                Duration::from_secs(300),
+                counted(&runs, Some("recached")),
+            )
+            .recache(Duration::from_secs(200))
+            .await
+            .unwrap();
+        assert_eq!(value.as_str(), Some("recached"));
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        let item = c.meta_get("k").ttl().await.unwrap().expect("stored");
+        assert_eq!(text(&item.value), Some("recached"));
+        assert!(
+            item.ttl.is_some_and(|t| t > Duration::from_secs(200)),
+            "{item:?}"
+        );
+    });
+}
+
+#[test]
+fn get_or_compute_gives_the_win_back_on_a_miss_with_binary_keys_too() {
+    let c = connect(|c| c.key_prefix(unique_prefix("binlease")).binary_keys(true));
+    let runs = Arc::new(AtomicUsize::new(0));
+    rt::block_on(async {
+        let key: &[u8] = b"a key\r\n";
+        let failed = c
+            .get_or_compute(key, Duration::from_secs(60), counted(&runs, None))
+            .await;
+        assert!(matches!(failed, Err(Error::Server(_))));
+        let value = c
+            .get_or_compute(key, Duration::from_secs(60), counted(&runs, Some("ok")))
+            .wait(Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(value.as_str(), Some("ok"));
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    });
+}
+
+#[test]
+fn get_or_compute_without_a_runtime_says_what_to_do() {
+    let address: memclient::runtime::Address = server().address.parse().unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    rt::block_on(async {
+        let connection = memclient::Connection::connect(
+            &address,
+            rt::transport(),
+            memclient::ConnectionOptions::default(),
+        )
+        .await
+        .unwrap();
+        let options = memclient::ClientOptions::new().key_prefix(unique_prefix("noruntime"));
+        let bare = memclient::Client::with_options(connection, memclient::serde::PyFlags, options)
+            .unwrap();
+        // Another caller holds the win: a loser would have to wait.
+        let held = bare
+            .meta_get("k")
+            .cas()
+            .vivify(Duration::from_secs(30))
+            .await
+            .unwrap()
+            .expect("a placeholder");
+        assert!(held.won);
+        let error = bare
+            .get_or_compute("k", Duration::from_secs(60), counted(&runs, Some("v")))
+            .await
+            .unwrap_err();
+        match &error {
+            Error::IllegalInput(why) => {
+                assert!(why.contains("Client::with_runtime"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+        // Without waiting, no runtime is needed: the loser gives up at once.
+        let timed_out = bare
+            .get_or_compute("k", Duration::from_secs(60), counted(&runs, Some("v")))
+            .wait(Duration::ZERO)
+            .await;
+        assert!(matches!(timed_out, Err(Error::Timeout(_))), "{timed_out:?}");
+        // With a runtime, the same client waits for the winner's value.
+        let with_runtime = bare.clone().with_runtime(rt::transport());
+        let publish = async {
+            rt::sleep(Duration::from_millis(50)).await;
+            let cas = held.cas.expect("cas");
+            with_runtime
+                .meta_set("k", "published")
+                .compare_cas(cas)
+                .await
+                .unwrap();
+        };
+        let wait = with_runtime
+            .get_or_compute("k", Duration::from_secs(60), counted(&runs, Some("v")))
+            .wait(Duration::from_secs(5));
+        let (value, ()) =
+            futures_util::future::join(std::future::IntoFuture::into_future(wait), publish).await;
+        assert_eq!(value.unwrap().as_str(), Some("published"));
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "the loser never computed");
     });
 }

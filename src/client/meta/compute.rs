@@ -24,9 +24,9 @@ use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Resu
 ///    [`lease`](Self::lease) and tells exactly one caller it won (`W`):
 ///    that caller runs `compute` and publishes the value with
 ///    `ms C<cas> T<ttl>` (the cas makes sure it replaces the placeholder it
-///    won, not something written since). If `compute` fails, the
-///    placeholder is deleted so the next caller wins, and the error is
-///    returned.
+///    won, not something written since). If `compute` fails, the win is
+///    given back and the error is returned: the placeholder is deleted
+///    (`md C<cas>`), so the next reader makes a new one and wins.
 /// 3. The others see the placeholder with `Z` (someone else won): they poll
 ///    every [`poll`](Self::poll) until the value is there, for at most
 ///    [`wait`](Self::wait); then they fail with [`Error::Timeout`], or, with
@@ -37,12 +37,19 @@ use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Resu
 ///    stale value at once. With [`recache`](Self::recache), the first reader
 ///    of an item that expires within the threshold wins and recomputes it
 ///    while the others are served the current value, so a hot key never
-///    expires into a stampede.
+///    expires into a stampede. If the winner's compute fails here, the win
+///    is given back by marking the item stale again (`md I C<cas>`, which
+///    memcached answers by letting the next reader win): the next reader
+///    recomputes, the others keep being served the value they had.
 ///
 /// Waiting needs a timer: a client made by [`Config::connect`](crate::Config::connect)
-/// sleeps on its runtime; give another one with
-/// [`Client::with_runtime`]. Without a runtime a loser cannot wait: it
-/// times out at once (an error, or its own compute).
+/// or [`Config::connect_pool`](crate::Config::connect_pool) sleeps on its
+/// runtime; give a client built on a bare backend one with
+/// [`Client::with_runtime`]. Without one, a call that may wait (any
+/// [`wait`](Self::wait) but zero) fails at once with
+/// [`Error::IllegalInput`] saying so, before any I/O; with
+/// `.wait(Duration::ZERO)` a loser gives up (or computes) at once and
+/// needs no runtime.
 ///
 /// A value that serializes to no bytes with flags 0 looks like the
 /// placeholder to the losers, who then wait for the next value.
@@ -159,6 +166,17 @@ where
 {
     async fn run(self) -> Result<S::Value, E> {
         let client = self.client;
+        if client.timer.0.is_none() && !self.wait.is_zero() {
+            // Without a timer a loser could only give up at once, so every
+            // caller but the winner would fail in microseconds.
+            return Err(Error::IllegalInput(
+                "get_or_compute waits for the winner's value and needs a runtime to sleep on: \
+                 build the client with Config::connect or Client::with_runtime, \
+                 or never wait with .wait(Duration::ZERO)"
+                    .into(),
+            )
+            .into());
+        }
         let (wire, binary) = client.meta_key(&self.key)?;
         let now = SystemTime::now();
         let mut flags = Vec::with_capacity(6);
@@ -238,11 +256,19 @@ where
         let value = match (self.compute)().await {
             Ok(value) => value,
             Err(error) => {
-                if placeholder {
-                    // Give the win back: the next reader computes.
-                    let release = base(MetaCommand::Delete, cas_flag.into_iter().collect(), None);
-                    let _ = client.call_meta(release).await;
+                // Give the win back, guarded by the cas of what was won so
+                // nothing written since is touched: the next reader wins.
+                // A placeholder is deleted (the next reader makes a new
+                // one); a stale or soon expiring item is marked stale again,
+                // which memcached answers by letting the next reader win
+                // while the others are still served the value.
+                let mut flags: Vec<MetaFlag> = cas_flag.iter().cloned().collect();
+                if !placeholder {
+                    flags.push(MetaFlag::bare(b'I'));
                 }
+                let _ = client
+                    .call_meta(base(MetaCommand::Delete, flags, None))
+                    .await;
                 return Err(error);
             }
         };

@@ -112,8 +112,16 @@ impl<B, S, T, K> Meta<'_, B, S, T, K> {
         self
     }
 
-    /// Sets `flag`, replacing one of the same letter.
+    /// Sets `flag`, replacing one of the same letter. A flag that cannot
+    /// travel as one token fails the call before any I/O.
     fn set(mut self, flag: MetaFlag) -> Self {
+        if let Err(error) = flag.validate() {
+            // The first reason the call cannot be sent is the one reported.
+            if self.request.is_ok() {
+                self.request = Err(error);
+            }
+            return self;
+        }
         if let Ok(request) = &mut self.request {
             match request.flags.iter_mut().find(|f| f.flag == flag.flag) {
                 Some(slot) => *slot = flag,
@@ -162,7 +170,17 @@ impl<B, S, T, K> Meta<'_, B, S, T, K> {
     }
 
     /// Any flag, sent as is: for flags of newer servers this API does not
-    /// know yet. Replaces a flag of the same letter.
+    /// know yet. Replaces a flag of the same letter. Its letter must be an
+    /// ASCII letter and its token printable ASCII without spaces, or the call
+    /// fails with [`Error::IllegalInput`] before any byte is written:
+    ///
+    /// ```
+    /// # async fn demo<B: memclient::Backend>(client: memclient::Client<B>) {
+    /// use memclient::{Error, MetaFlag};
+    /// let injected = client.meta_get("k").flag(MetaFlag::with(b'T', "0\r\nflush_all")).await;
+    /// assert!(matches!(injected, Err(Error::IllegalInput(_))));
+    /// # }
+    /// ```
     pub fn flag(self, flag: MetaFlag) -> Self {
         self.set(flag)
     }
@@ -186,6 +204,7 @@ where
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             let request = self.request?;
+            crate::proto::check::meta_request(&request)?;
             let reply = self.client.call_meta(request).await?;
             (self.finish)(self.client, &self.key, reply)
         })
