@@ -197,7 +197,13 @@ pub fn run(cell: Cell) -> Report {
         }
     });
     let _alone = floods(cell.fault).then(|| FLOODS.lock().unwrap_or_else(|p| p.into_inner()));
-    smol::block_on(scenario(cell))
+    let report = smol::block_on(scenario(cell));
+    if floods(cell.fault) {
+        // The cell's sockets are closed; give its drivers the time to see
+        // it before the next flood cell measures memory.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    report
 }
 
 /// The outcome of one timed call: `None` when the watchdog cut it.
