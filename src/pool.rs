@@ -5,7 +5,7 @@
 //! values that would hold one socket), bounds how much each socket carries,
 //! and makes callers wait, within a limit, when every socket is full.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,9 @@ pub struct PoolOptions {
     pub idle_timeout: Option<Duration>,
     /// The longest a call waits for room on a connection before failing with
     /// [`Error::PoolTimeout`] (`None`: wait as long as it takes; 5 seconds by default).
+    /// The wait also counts against the call's own timeout
+    /// ([`ConnectionOptions::timeout`]): a call that reaches that first fails
+    /// with [`Error::Timeout`], so no pool call outlasts its limit.
     pub wait_timeout: Option<Duration>,
 }
 
@@ -126,6 +129,9 @@ struct PoolInner<T> {
     options: PoolOptions,
     /// Set by `close`: no connection is handed out or opened after it.
     closed: AtomicBool,
+    /// The id of the next slot. Ids are never reused: a checkout of a removed
+    /// slot must never give its calls back to a newer slot.
+    next_id: AtomicU64,
 }
 
 struct Slot<T> {
@@ -183,6 +189,7 @@ where
                 connection_options,
                 options,
                 closed: AtomicBool::new(false),
+                next_id: AtomicU64::new(0),
             }),
         }
     }
@@ -230,6 +237,20 @@ where
     /// True once [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.inner.closed.load(Ordering::SeqCst)
+    }
+
+    /// Runs a whole call (the wait for room, then the connection's call)
+    /// within the connection's call timeout, so waiting for a busy pool never
+    /// makes a call outlast its limit. A call cut short here is a cancelled
+    /// call to its connection, which keeps its replies in step as it does
+    /// for any cancelled call.
+    async fn within_call_timeout<F: std::future::Future>(&self, call: F) -> Result<F::Output> {
+        timeout(
+            &*self.inner.runtime,
+            self.inner.connection_options.timeout,
+            call,
+        )
+        .await
     }
 
     /// Reserves room for `calls` calls on one connection, waiting if needed.
@@ -285,7 +306,7 @@ where
         let (id, connection) = match reuse {
             Some(found) => found,
             None if can_grow => {
-                let id = slots.iter().map(|slot| slot.id + 1).max().unwrap_or(0);
+                let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
                 let connection = Connection::new(
                     self.inner.connector.clone(),
                     self.inner.runtime.clone(),
@@ -341,7 +362,7 @@ impl<T> Drop for Checkout<T> {
                 slots.remove(index);
             } else {
                 let slot = &mut slots[index];
-                slot.in_flight -= self.calls;
+                slot.in_flight = slot.in_flight.saturating_sub(self.calls);
                 slot.last_used = Instant::now();
             }
         }
@@ -355,26 +376,90 @@ where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     async fn call(&self, request: Request) -> Result<Response> {
-        let mut checkout = self.checkout(1).await?;
-        let result = checkout.connection.call(request).await;
-        checkout.observe(&result);
-        result
+        let call = async {
+            let mut checkout = self.checkout(1).await?;
+            let result = checkout.connection.call(request).await;
+            checkout.observe(&result);
+            result
+        };
+        self.within_call_timeout(call).await?
     }
 
     async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
         let count = requests.len();
-        let mut checkout = match self.checkout(count).await {
-            Ok(checkout) => checkout,
-            Err(error) => return vec![Err(error); count],
+        let call = async {
+            let mut checkout = match self.checkout(count).await {
+                Ok(checkout) => checkout,
+                Err(error) => return vec![Err(error); count],
+            };
+            let results = checkout.connection.call_many(requests).await;
+            for result in &results {
+                checkout.observe(result);
+            }
+            results
         };
-        let results = checkout.connection.call_many(requests).await;
-        for result in &results {
-            checkout.observe(result);
+        match self.within_call_timeout(call).await {
+            Ok(results) => results,
+            Err(error) => vec![Err(error); count],
         }
-        results
     }
 
     async fn close(&self) {
         Pool::close(self).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::BoxFuture;
+
+    /// A runtime for checkouts alone: nothing here connects, spawns or sleeps.
+    struct Idle;
+
+    impl Runtime for Idle {
+        fn spawn(&self, _future: BoxFuture<'static, ()>) {}
+        fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    fn pool(max_size: usize) -> Pool<futures_util::io::Cursor<Vec<u8>>> {
+        let never = || -> BoxFuture<'static, std::io::Result<_>> {
+            Box::pin(async { Err(std::io::ErrorKind::Unsupported.into()) })
+        };
+        Pool::new(
+            never,
+            Idle,
+            ConnectionOptions::default(),
+            PoolOptions::new().max_size(max_size).max_in_flight(2),
+        )
+    }
+
+    fn in_flight(pool: &Pool<futures_util::io::Cursor<Vec<u8>>>) -> Vec<usize> {
+        pool.inner
+            .lock()
+            .iter()
+            .map(|slot| slot.in_flight)
+            .collect()
+    }
+
+    #[test]
+    fn a_checkout_of_a_removed_connection_never_touches_its_successor() {
+        let pool = pool(1);
+        let first = pool.try_checkout(1).expect("room");
+        let mut second = pool.try_checkout(1).expect("room on the same connection");
+        // The second call fails on the connection: it is removed from the pool.
+        second.broken = true;
+        drop(second);
+        assert!(in_flight(&pool).is_empty());
+        // A new connection takes the free place and has one call of its own.
+        let third = pool.try_checkout(1).expect("room on a new connection");
+        assert_eq!(in_flight(&pool), vec![1]);
+        // The first call ends: its connection is gone, the new one keeps its call.
+        drop(first);
+        assert_eq!(in_flight(&pool), vec![1]);
+        drop(third);
+        assert_eq!(in_flight(&pool), vec![0]);
     }
 }

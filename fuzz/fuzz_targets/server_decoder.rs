@@ -1,0 +1,9 @@
+//! The server decoder (the mock's) over arbitrary requests: no panic, and split decoding agrees with whole decoding.
+#![no_main]
+
+#[path = "../../tests/support/fuzz_targets.rs"]
+mod bodies;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    bodies::server_decoder(data);
+});

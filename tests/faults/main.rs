@@ -1,0 +1,155 @@
+//! The fault matrix: every fault of the proxy (tests/support/proxy.rs), on a
+//! `Connection`, a `Pool` and a 3-node `Cluster` (one node behind the
+//! proxy), with 200 ms timeouts and with the defaults. In every cell every
+//! call ends within its limit plus a margin, memory stays bounded, no answer
+//! is wrong, and once the proxy passes traffic again a call succeeds within
+//! one timeout (for a cluster: once it probes the node again).
+//!
+//! Runs on smol only: what is tested is the connection logic, not the
+//! runtime adapter. The cells of one backend run concurrently.
+//!
+//! Cells listed in [`KNOWN_FAILING`] are left out of the regular tests; the
+//! ignored test `known_failing_cells` runs them (`cargo test --all-features
+//! --test faults -- --ignored --nocapture`) and fails while any still fails.
+//! `MEMCLIENT_FAULT_CELLS=all` runs every cell in the regular tests, and
+//! `MEMCLIENT_FAULT=<fault>` (e.g. `Stall`) only that fault's cells.
+#![cfg(feature = "smol")]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[path = "../support/proxy.rs"]
+mod proxy;
+
+mod cell;
+mod memory;
+mod proxy_checks;
+mod target;
+
+use cell::{Cell, Report};
+use proxy::Fault;
+use target::{Backend, Settings};
+
+/// Every fault the proxy injects.
+const FAULTS: [Fault; 15] = [
+    Fault::Stall,
+    Fault::StallRelease,
+    Fault::Cut,
+    Fault::Garbage,
+    Fault::Drip,
+    Fault::HugeLength,
+    Fault::EndlessLine,
+    Fault::ManyLines,
+    Fault::Reorder,
+    Fault::Duplicate,
+    Fault::DropOne,
+    Fault::Refuse,
+    Fault::Silent,
+    Fault::ConnectHang,
+    Fault::StopReading,
+];
+
+const POOL_STOP_READING: &str = "needs a look: after the other stop-reading cells, the process grows by 180-280 MiB during this one (9 MiB when it runs alone); nothing holds the requests afterwards";
+const POOL_JOINED_ATTEMPT: &str = "needs a caller that joins a connect attempt begun during the fault, and sees it fail, to try again within its own time left (the first call after recovery fails with the old attempt's Timeout)";
+const POOL_MEMORY: &str = "needs a bound on what a whole Pool buffers: each of its connections may hold a reply of max_reply_len (64 MiB)";
+
+/// Cells that still fail with the fixes of issue 9 (harden-conn and
+/// harden-proto merged), with what they need. Remove a line when its fix
+/// lands.
+#[rustfmt::skip]
+const KNOWN_FAILING: &[(Fault, Backend, Settings, &[&str])] = &[
+    (Fault::ManyLines, Backend::Pool, Settings::Defaults, &[POOL_MEMORY]),
+    (Fault::ConnectHang, Backend::Pool, Settings::Tight, &[POOL_JOINED_ATTEMPT]),
+    (Fault::StopReading, Backend::Pool, Settings::Defaults, &[POOL_STOP_READING]),
+];
+
+fn known_failing(cell: &Cell) -> Option<&'static [&'static str]> {
+    KNOWN_FAILING
+        .iter()
+        .find(|(fault, backend, settings, _)| {
+            (*fault, *backend, *settings) == (cell.fault, cell.backend, cell.settings)
+        })
+        .map(|(.., why)| *why)
+}
+
+/// Runs `cells` concurrently, and fails with every broken rule of every cell.
+fn run_cells(cells: Vec<Cell>) {
+    let threads: Vec<_> = cells
+        .into_iter()
+        .map(|cell| (cell, std::thread::spawn(move || cell::run(cell))))
+        .collect();
+    let mut failures = Vec::new();
+    for (cell, thread) in threads {
+        match thread.join() {
+            Ok(report) => failures.extend(Report::failures(&report)),
+            Err(_) => failures.push(format!("{cell}: the cell panicked")),
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The cells of one backend and settings, known failures left out (all of
+/// them with MEMCLIENT_FAULT_CELLS=all; only one fault with, e.g.,
+/// MEMCLIENT_FAULT=Stall).
+fn matrix(backend: Backend, settings: Settings) {
+    let all = std::env::var("MEMCLIENT_FAULT_CELLS").is_ok_and(|v| v == "all");
+    let only = std::env::var("MEMCLIENT_FAULT").ok();
+    let cells = FAULTS
+        .iter()
+        .filter(|fault| {
+            only.as_ref()
+                .map_or(true, |only| *only == format!("{fault:?}"))
+        })
+        .map(|&fault| Cell {
+            fault,
+            backend,
+            settings,
+        })
+        .filter(|cell| all || known_failing(cell).is_none())
+        .collect();
+    run_cells(cells);
+}
+
+#[test]
+fn connection_with_200ms_timeouts() {
+    matrix(Backend::Connection, Settings::Tight);
+}
+
+#[test]
+fn connection_with_default_options() {
+    matrix(Backend::Connection, Settings::Defaults);
+}
+
+#[test]
+fn pool_with_200ms_timeouts() {
+    matrix(Backend::Pool, Settings::Tight);
+}
+
+#[test]
+fn pool_with_default_options() {
+    matrix(Backend::Pool, Settings::Defaults);
+}
+
+#[test]
+fn cluster_with_200ms_timeouts() {
+    matrix(Backend::Cluster, Settings::Tight);
+}
+
+#[test]
+fn cluster_with_default_options() {
+    matrix(Backend::Cluster, Settings::Defaults);
+}
+
+#[test]
+#[ignore = "the cells of KNOWN_FAILING: they need the fixes listed there"]
+fn known_failing_cells() {
+    let cells = KNOWN_FAILING
+        .iter()
+        .map(|&(fault, backend, settings, _)| Cell {
+            fault,
+            backend,
+            settings,
+        })
+        .collect();
+    run_cells(cells);
+}
