@@ -22,18 +22,27 @@ fn client(config: impl FnOnce(Config) -> Config) -> Arc<TestClient> {
     Arc::new(rt::block_on(rt::connect(config)).expect("connect"))
 }
 
-/// The values a key may hold: a cancelled write may or may not have landed.
+/// The values a key may hold: a cancelled write may or may not have landed,
+/// and may land even after a later confirmed one (its request can still sit
+/// in the server's buffer of a retired socket while a new socket writes).
 #[derive(Default)]
-struct Possible(HashMap<String, HashSet<Option<String>>>);
+struct Possible(
+    HashMap<String, HashSet<Option<String>>>,
+    HashMap<String, HashSet<String>>,
+);
 
 impl Possible {
     fn wrote(&mut self, key: &str, value: String, certain: bool) {
+        let interrupted = self.1.entry(key.to_string()).or_default();
         let set = self
             .0
             .entry(key.to_string())
             .or_insert_with(|| HashSet::from([None]));
         if certain {
             set.clear();
+            set.extend(interrupted.iter().cloned().map(Some));
+        } else {
+            interrupted.insert(value.clone());
         }
         set.insert(Some(value));
     }
