@@ -144,6 +144,12 @@ impl<T: 'static> Connect<T> for Arc<dyn Connect<T>> {
 /// the queue, and its request freed. With `timeout: None` no socket is
 /// retired for a late reply.
 ///
+/// A write whose call timed out or was cancelled after it was written has
+/// an unknown outcome, as in any client: memcached may have applied it, may
+/// never see it, or may apply it late. Its bytes can still be in the retired
+/// socket's buffers when a later write goes out on the new socket, so the
+/// older value can land last. Read it back (or use `cas`) when that matters.
+///
 /// # Bounded queue
 ///
 /// At most [`max_in_flight`](ConnectionOptions::max_in_flight) calls and
