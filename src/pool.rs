@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use event_listener::Event;
 use futures_io::{AsyncRead, AsyncWrite};
 
-use crate::connection::timeout;
+use crate::connection::{events, timeout};
 use crate::runtime::{Address, Runtime, Transport};
 use crate::{Backend, Connect, Connection, ConnectionOptions, Error, Request, Response, Result};
 
@@ -255,6 +255,11 @@ where
 
     /// Reserves room for `calls` calls on one connection, waiting if needed.
     async fn checkout(&self, calls: usize) -> Result<Checkout<T>> {
+        // The common case: room at once, no wait to report.
+        if let Some(checkout) = self.try_checkout(calls) {
+            return Ok(checkout);
+        }
+        let started = Instant::now();
         let wait = async {
             loop {
                 // Listen before looking, so a release between the look and
@@ -269,12 +274,17 @@ where
                 listener.await;
             }
         };
-        match self.inner.options.wait_timeout {
+        let result = match self.inner.options.wait_timeout {
             None => wait.await,
             Some(limit) => timeout(&*self.inner.runtime, Some(limit), wait)
                 .await
-                .map_err(|_| Error::PoolTimeout(limit))?,
+                .map_err(|_| Error::PoolTimeout(limit))
+                .and_then(|checkout| checkout),
+        };
+        if !self.is_closed() {
+            events::pool_wait(started.elapsed(), result.is_ok());
         }
+        result
     }
 
     fn try_checkout(&self, calls: usize) -> Option<Checkout<T>> {
@@ -285,7 +295,11 @@ where
         }
         if let Some(idle) = options.idle_timeout {
             // Drop connections nobody used for a while (never one in use).
+            let before = slots.len();
             slots.retain(|slot| slot.in_flight > 0 || slot.last_used.elapsed() < idle);
+            if slots.len() != before {
+                events::pool_size(slots.len());
+            }
         }
         // A batch larger than a connection's limit takes a whole connection.
         let calls = calls.min(options.max_in_flight);
@@ -318,6 +332,7 @@ where
                     in_flight: calls,
                     last_used: Instant::now(),
                 });
+                events::pool_size(slots.len());
                 (id, connection)
             }
             None => return None,
@@ -360,6 +375,7 @@ impl<T> Drop for Checkout<T> {
         if let Some(index) = slots.iter().position(|slot| slot.id == self.id) {
             if self.broken {
                 slots.remove(index);
+                events::pool_size(slots.len());
             } else {
                 let slot = &mut slots[index];
                 slot.in_flight = slot.in_flight.saturating_sub(self.calls);

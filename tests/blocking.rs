@@ -217,3 +217,27 @@ fn a_cluster_of_pools_under_a_retry() {
     let direct = Client::new(memclient::Client::new(connection));
     assert!(direct.version().is_ok());
 }
+
+/// TLS through the blocking client: the same `Config`, verified against the
+/// test CA, served by `memcached -Z`.
+#[cfg(feature = "tls")]
+#[test]
+fn over_verified_tls() {
+    use memclient::tls::{Roots, TlsConfig};
+    use support::pki::Pki;
+
+    let server = Memcached::start_tls(&[]);
+    let tls = TlsConfig::new()
+        .roots(Roots::None)
+        .add_ca_pem(&Pki::shared().ca_pem)
+        .expect("the test CA parses");
+    let c = Client::connect_with(Config::new(server.tls_address()).tls(tls)).unwrap();
+    assert!(c.set("k", "over tls").send().unwrap());
+    assert_eq!(text(c.get("k").unwrap()), Some("over tls".to_string()));
+
+    // Without the CA the handshake is refused, with the TLS error.
+    let refused = Client::connect_with(
+        Config::new(server.tls_address()).tls(TlsConfig::new().roots(Roots::None)),
+    );
+    assert!(matches!(refused, Err(Error::Tls { .. })), "{refused:?}");
+}

@@ -194,6 +194,52 @@ fn metrics_in_flight_counts_calls_still_waiting() {
     assert_eq!(while_waiting + after, 0.0);
 }
 
+/// What only a connection or a pool sees: connect attempts, a wait for a
+/// pooled connection, the pool's size, a socket retired for an overdue reply.
+#[test]
+fn metrics_of_connects_pool_waits_and_retired_sockets() {
+    let server = support::Memcached::start();
+    let silent = support::hostile::Hostile::silent();
+    let metrics = recorded(|| {
+        smol::block_on(async {
+            let pool = Pool::connect_to(
+                &server.address.parse().unwrap(),
+                memclient::smol::Smol,
+                ConnectionOptions::default(),
+                PoolOptions::new().max_size(1).max_in_flight(1),
+            );
+            let client = Client::new(pool);
+            client.set("k", "v").await.unwrap();
+            // One connection, one call at a time: the second of two waits.
+            let (a, b) = futures_lite::future::zip(client.get("k"), client.get("k")).await;
+            assert!(a.unwrap().is_some() && b.unwrap().is_some());
+
+            let mut options = ConnectionOptions::default();
+            options.timeout = Some(Duration::from_millis(100));
+            let stalled = Client::new(memclient::Connection::new(
+                {
+                    let address: memclient::runtime::Address = silent.address.parse().unwrap();
+                    move || {
+                        use memclient::runtime::Transport;
+                        memclient::smol::Smol.connect(&address, &Default::default())
+                    }
+                },
+                memclient::smol::Smol,
+                options,
+            ));
+            assert!(matches!(stalled.get("k").await, Err(Error::Timeout(_))));
+        })
+    });
+    assert_eq!(counter(&metrics, "memclient_connects_total{outcome=ok}"), 2);
+    assert_eq!(
+        counter(&metrics, "memclient_pool_waits_total{outcome=ok}"),
+        1
+    );
+    assert_eq!(histogram_len(&metrics, "memclient_pool_wait_seconds{}"), 1);
+    assert_eq!(gauge(&metrics, "memclient_pool_connections{}"), 1.0);
+    assert_eq!(counter(&metrics, "memclient_sockets_retired_total{}"), 1);
+}
+
 /// Each node of a cluster of real servers wrapped in its own layer: the
 /// calls are labelled by the node that served them.
 #[test]

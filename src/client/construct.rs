@@ -67,6 +67,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// Whether the client has a runtime to sleep on (see [`Client::with_runtime`]).
+    #[cfg(feature = "blocking")]
     pub(crate) fn has_runtime(&self) -> bool {
         self.timer.0.is_some()
     }

@@ -3,6 +3,7 @@
 mod budget;
 mod call;
 mod driver;
+pub(crate) mod events;
 mod reconnect;
 mod shared;
 mod watch;

@@ -68,7 +68,12 @@ where
         let connect: BoxFuture<'static, io::Result<T>> = self.connector.connect();
         let runtime = self.runtime.clone();
         let attempt: BoxFuture<'static, Result<Arc<Shared>>> = Box::pin(async move {
-            let stream = timeout(&*runtime, connect_timeout, connect).await??;
+            let started = std::time::Instant::now();
+            let stream = timeout(&*runtime, connect_timeout, connect)
+                .await
+                .and_then(|s| Ok(s?));
+            super::events::connect_attempt(stream.is_ok(), started.elapsed());
+            let stream = stream?;
             let shared = Arc::new(Shared::default());
             let driver = Driver::new(
                 stream,

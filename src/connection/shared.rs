@@ -93,6 +93,9 @@ impl Shared {
     /// every call still on it with `error` and closes it.
     pub(crate) fn retire(&self, error: Error) {
         let mut state = self.lock();
+        if state.retired.is_none() {
+            super::events::socket_retired();
+        }
         state.retired.get_or_insert(error.clone());
         state.closed.get_or_insert(error);
         let driver = state.driver.take();

@@ -26,8 +26,13 @@
 //! (it answered again after failing) with `node`, counted in
 //! `memclient_node_changes_total` (`node`, `change` = `died` / `recovered`)
 //! with the gauge `memclient_node_up` (`node`; 0 once dead, 1 once back).
-//! Events that only a connection or a pool sees (a reconnect, an overdue
-//! reply, a wait for a pooled connection) are not reported yet.
+//! What only a connection or a pool sees is reported as well, with no
+//! `node` label: connect attempts (`memclient_connects_total`, `outcome` =
+//! `ok`/`failed`), sockets retired for an overdue reply
+//! (`memclient_sockets_retired_total`), waits for a pooled connection
+//! (`memclient_pool_waits_total`, `outcome` = `ok`/`timeout`, and the
+//! histogram `memclient_pool_wait_seconds`) and the gauge
+//! `memclient_pool_connections`, each with a tracing event.
 
 mod classify;
 #[cfg(feature = "metrics")]
