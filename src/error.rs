@@ -207,6 +207,33 @@ impl Error {
         )
     }
 
+    /// The error's case as a short label, for logs and metrics: `io`,
+    /// `timeout`, `connection_closed`, `connection_retired`, `illegal_input`,
+    /// `client_error`, `server_error`, `unknown_command`, `protocol`,
+    /// `serde`, `pool_timeout`, `tls`, `closed`.
+    ///
+    /// ```
+    /// let error = memclient::Error::Timeout(std::time::Duration::from_secs(2));
+    /// assert_eq!(error.kind(), "timeout");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Io(_) => "io",
+            Error::Timeout(_) => "timeout",
+            Error::ConnectionClosed => "connection_closed",
+            Error::ConnectionRetired => "connection_retired",
+            Error::IllegalInput(_) => "illegal_input",
+            Error::Client(_) => "client_error",
+            Error::Server(_) => "server_error",
+            Error::UnknownCommand(_) => "unknown_command",
+            Error::Protocol(_) => "protocol",
+            Error::Serde(_) => "serde",
+            Error::PoolTimeout(_) => "pool_timeout",
+            Error::Tls { .. } => "tls",
+            Error::Closed => "closed",
+        }
+    }
+
     /// Builds a protocol error quoting at most 64 bytes of the offending input.
     pub fn protocol(what: &str, bytes: &[u8]) -> Error {
         Error::Protocol(format!("{what}: {}", quote(bytes, 64)))

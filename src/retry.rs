@@ -382,7 +382,7 @@ fn retrying(_tries: u32, _error: &Error) {
     tracing::debug!(
         target: "memclient",
         attempt = _tries,
-        error.kind = crate::observe::error_kind(_error),
+        error.kind = _error.kind(),
         "retrying memcached call"
     );
 }

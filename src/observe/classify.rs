@@ -7,7 +7,7 @@
 #![cfg_attr(not(feature = "metrics"), allow(dead_code))]
 
 use crate::{
-    Error, MetaCommand, MetaRequest, MetaResponse, MetaStatus, Request, Response, RetrieveCommand,
+    MetaCommand, MetaRequest, MetaResponse, MetaStatus, Request, Response, RetrieveCommand,
 };
 
 /// The command of a request, as the layers name it (`get`, `set`, `mg`...).
@@ -303,27 +303,6 @@ fn meta_get(reply: &MetaResponse) -> Outcome {
         won: flag(b'W'),
         lost: flag(b'Z'),
         stale: flag(b'X'),
-    }
-}
-
-/// The kind of an error, as a label: `io`, `timeout`, `connection_closed`,
-/// `connection_retired`, `illegal_input`, `client_error`, `server_error`,
-/// `unknown_command`, `protocol`, `serde`, `pool_timeout`, `tls`, `closed`.
-pub(crate) fn error_kind(error: &Error) -> &'static str {
-    match error {
-        Error::Io(_) => "io",
-        Error::Timeout(_) => "timeout",
-        Error::ConnectionClosed => "connection_closed",
-        Error::ConnectionRetired => "connection_retired",
-        Error::IllegalInput(_) => "illegal_input",
-        Error::Client(_) => "client_error",
-        Error::Server(_) => "server_error",
-        Error::UnknownCommand(_) => "unknown_command",
-        Error::Protocol(_) => "protocol",
-        Error::Serde(_) => "serde",
-        Error::PoolTimeout(_) => "pool_timeout",
-        Error::Tls { .. } => "tls",
-        Error::Closed => "closed",
     }
 }
 

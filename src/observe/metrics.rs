@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use metrics::{Counter, Gauge, Histogram, Label};
 
-use super::classify::{error_kind, request_len, response_len, Command, Shape};
+use super::classify::{request_len, response_len, Command, Shape};
 use crate::{Backend, Error, Request, Response, Result};
 
 /// A [`Backend`] that counts its calls through the [`metrics`] facade, so
@@ -154,7 +154,7 @@ impl<B> Metered<B> {
     }
 
     fn error(&self, command: Command, error: &Error) {
-        let labels = self.with(&[("command", command.name()), ("kind", error_kind(error))]);
+        let labels = self.with(&[("command", command.name()), ("kind", error.kind())]);
         metrics::counter!("memclient_errors_total", labels).increment(1);
         if matches!(error, Error::Timeout(_)) {
             let labels = self.with(&[("command", command.name())]);

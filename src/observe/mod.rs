@@ -41,7 +41,6 @@ mod metrics;
 mod tracing;
 
 #[cfg(feature = "tracing")]
-pub(crate) use classify::error_kind;
 #[cfg(feature = "metrics")]
 pub use metrics::Metered;
 #[cfg(feature = "tracing")]

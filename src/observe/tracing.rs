@@ -5,7 +5,7 @@ use std::time::Instant;
 use tracing::field::Empty;
 use tracing::{Instrument, Level, Span};
 
-use super::classify::{error_kind, Command, Outcome, Shape};
+use super::classify::{Command, Outcome, Shape};
 use crate::{Backend, Error, Request, Response, Result};
 
 /// A [`Backend`] that opens one `tracing` span per call.
@@ -118,7 +118,7 @@ impl<B> Traced<B> {
 
     /// The event of a failed call, inside its span.
     fn failed(&self, span: &Span, error: &Error) {
-        let kind = error_kind(error);
+        let kind = error.kind();
         let message = self.contents.then(|| error.to_string());
         let message = message.as_deref();
         macro_rules! event_at {
@@ -144,7 +144,7 @@ impl<B> Traced<B> {
 
     fn record_error(&self, span: &Span, error: &Error) {
         span.record("outcome", "error");
-        span.record("error.kind", error_kind(error));
+        span.record("error.kind", error.kind());
         if self.contents {
             span.record("error", tracing::field::display(error));
         }
