@@ -54,7 +54,7 @@ mod clock;
 mod conn;
 mod discovery;
 mod faults;
-mod meta_backend;
+mod loopback;
 mod server;
 mod session;
 mod slabs;
@@ -70,9 +70,9 @@ use std::os::unix::net::UnixListener;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::{Bytes, BytesMut};
-use memclient::proto::server::{Decoded, RequestDecoder, DEFAULT_MAX_ITEM_SIZE};
-use memclient::{Backend, Error, RawCommand, Request, Response, Result, StoreCommand};
+use bytes::Bytes;
+use memclient::proto::server::DEFAULT_MAX_ITEM_SIZE;
+use memclient::{Backend, Error, Request, Response, Result, StoreCommand};
 
 /// The rustls the TLS server is built on (feature `tls`), to build a
 /// `ServerConfig` of your own for [`MockMemcache::serve_tls`].
@@ -353,36 +353,8 @@ impl MockMemcache {
 
     /// Runs one request against the store (no faults, no noreply handling).
     pub(crate) fn execute(&self, request: Request) -> Result<Response> {
-        if let Request::Raw(raw) = &request {
-            if let Some(result) = self.execute_raw(raw) {
-                return result;
-            }
-        }
         let env = self.env();
         self.cache().execute(request, env)
-    }
-
-    /// A raw command from the Backend path: parsed by the server codec, so it
-    /// means what it would mean on the wire (a meta line included: a reply
-    /// that quiet mode suppresses comes back as `NoReply`).
-    fn execute_raw(&self, raw: &RawCommand) -> Option<Result<Response>> {
-        let mut buf = BytesMut::from(&raw.line[..]);
-        buf.extend_from_slice(b"\r\n");
-        if let Some(data) = &raw.data {
-            buf.extend_from_slice(data);
-            buf.extend_from_slice(b"\r\n");
-        }
-        let mut decoder = RequestDecoder::with_max_item_size(self.max_item_size());
-        Some(match decoder.decode(&mut buf)? {
-            Decoded::Request(Request::Raw(_)) => return None,
-            Decoded::Request(request) => self.execute(request),
-            Decoded::Reply(reply) | Decoded::ReplyDroppingUnsent(reply) => {
-                Err(session::reply_error(&reply))
-            }
-            Decoded::TooLarge { command, key, .. } => Err(self.too_large(command, &key)),
-            Decoded::BadDataChunk { .. } => Err(self.bad_data_chunk()),
-            Decoded::Close => Err(Error::ConnectionClosed),
-        })
     }
 
     /// A data block without its `\r\n`: memcached counts a set anyway.
@@ -409,8 +381,9 @@ impl MockMemcache {
         // memcached without -A answers `shutdown` although it expects no reply.
         let silent = !request.expects_reply() && !matches!(request, Request::Shutdown { .. });
         let result = match &request {
-            Request::Meta(meta) => self.backend_meta(meta).map(Response::Meta),
-            Request::MetaBatch(batch) => Ok(Response::MetaBatch(self.backend_meta_batch(batch))),
+            Request::Meta(_) | Request::MetaBatch(_) | Request::Raw(_) => {
+                self.call_over_wire(&request)
+            }
             _ => self.execute(request),
         };
         if silent {

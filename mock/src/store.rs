@@ -17,7 +17,6 @@ use crate::stats::{self, Counters, SettingsView, Snapshot};
 
 mod meta;
 
-pub(crate) use meta::MetaReply;
 
 /// memcached's `REALTIME_MAXDELTA`: exptimes up to 30 days are relative.
 const MAX_RELATIVE_EXPTIME: i64 = 60 * 60 * 24 * 30;

@@ -457,6 +457,43 @@ fn clear_and_raw_commands() {
         data: Some("hi".into()),
         reply: memclient::RawReply::Line,
     });
-    assert_eq!(call(&mock, raw).unwrap(), Response::Stored);
+    // Framed as the raw command asks, as a connection to memcached reads it.
+    assert_eq!(call(&mock, raw).unwrap(), Response::Line("STORED".into()));
     assert_eq!(mock.get_raw(b"r"), Some(("hi".into(), 0)));
+    let until_end = |line: &'static str| {
+        Request::Raw(memclient::RawCommand {
+            line: line.into(),
+            data: None,
+            reply: memclient::RawReply::UntilEnd,
+        })
+    };
+    assert_eq!(
+        call(&mock, until_end("get r")).unwrap(),
+        Response::Lines(vec!["VALUE r 0 2".into(), "hi".into()])
+    );
+    let line = |line: &'static str| {
+        Request::Raw(memclient::RawCommand {
+            line: line.into(),
+            data: None,
+            reply: memclient::RawReply::Line,
+        })
+    };
+    assert_eq!(
+        call(&mock, line("bogus")),
+        Err(Error::UnknownCommand(String::new()))
+    );
+    assert_eq!(
+        call(&mock, line("incr r 1")),
+        Err(Error::Client(
+            "cannot increment or decrement non-numeric value".into()
+        ))
+    );
+    // `quit` closes the connection it came on.
+    assert_eq!(call(&mock, line("quit")), Err(Error::ConnectionClosed));
+    // A line end inside the line would be a second command: refused unsent.
+    assert!(matches!(
+        call(&mock, line("get r\r\nflush_all")),
+        Err(Error::IllegalInput(_))
+    ));
+    assert_eq!(mock.len(), 1);
 }

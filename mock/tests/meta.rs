@@ -142,11 +142,12 @@ fn flags_1_6_18_refuses() {
     );
     let long = format!("O{}", "1".repeat(32));
     assert_eq!(err(&mock, mg("a", &long)), client("opaque token too long"));
-    // A key that cannot travel without `b`.
-    assert_eq!(
+    // A key that cannot travel without `b` is refused before it is sent,
+    // as a connection refuses it.
+    assert!(matches!(
         err(&mock, mg("a b", "v")),
-        client("bad command line format")
-    );
+        Error::IllegalInput(_)
+    ));
     assert!(mock.is_empty());
 }
 
@@ -238,9 +239,14 @@ fn binary_keys() {
     assert_eq!(ok(&mock, get), "VA k\\x00bin ary\\xff b|hi");
     let debug = call(&mock, meta(MetaCommand::Debug, key, "b", None)).unwrap();
     assert_eq!(debug.token(b'k').map(|k| &k[..]), Some(&key[..]));
-    // Read without `b`, the key comes back as memcached writes it: base64.
+    // Read without `b`, memcached writes the key in base64 (`kYmluYXJ5 b`),
+    // and the client refuses a reply naming another key than its request's.
     ok(&mock, meta(MetaCommand::Set, b"binary", "b", Some("x")));
-    assert_eq!(ok(&mock, mg("binary", "k")), "HD kYmluYXJ5 b");
+    assert!(matches!(
+        call(&mock, mg("binary", "k")),
+        Err(Error::Protocol(why)) if why.contains("another key")
+    ));
+    assert_eq!(ok(&mock, mg("binary", "v")), "VA|x");
 }
 
 #[test]
@@ -295,10 +301,13 @@ fn batches_are_quiet_with_opaque_indexes() {
         .collect();
     assert_eq!(
         shown,
+        // memcached answers the `E1` error without the opaque: the client
+        // cannot tell which of the requests since `O1` it belongs to (the
+        // suppressed miss or the `mg a E1`), so both get it.
         vec![
             "-",
             "VA O1|x",
-            "-",
+            "Client(\"invalid flag\")",
             "MN",
             "Client(\"invalid flag\")",
             "NS ka O5",

@@ -2,10 +2,11 @@
 //!
 //! No sockets, no async, no clock: bytes in, values out. The client direction
 //! encodes [`Request`](crate::Request)s and decodes [`Response`](crate::Response)s;
-//! the server direction (used by the mock server) decodes requests and encodes
-//! responses. Decoding is incremental: a reply split at any byte boundary
-//! decodes the same, and data blocks are [`Bytes`](bytes::Bytes) slices of the
-//! read buffer, never copies.
+//! the server direction (module `server`, behind the cargo feature `server`,
+//! which `memclient-mock` enables) decodes requests and encodes responses.
+//! Decoding is incremental: a reply split at any byte boundary decodes the
+//! same, and data blocks are [`Bytes`](bytes::Bytes) slices of the read
+//! buffer, never copies.
 
 mod budget;
 pub(crate) mod check;
@@ -22,6 +23,7 @@ mod meta_encode;
 mod meta_key;
 #[cfg(test)]
 mod meta_tests;
+#[cfg(feature = "server")]
 pub mod server;
 
 pub use budget::DEFAULT_MAX_REPLY_LEN;
