@@ -137,7 +137,11 @@ impl Session {
 
     /// Runs one request and stacks its reply.
     fn answer(&mut self, mock: &MockMemcache, request: Request) -> Answer {
-        if let Some(error) = self.faults.then(|| mock.shared.faults.take_failure()).flatten() {
+        if let Some(error) = self
+            .faults
+            .then(|| mock.shared.faults.take_failure())
+            .flatten()
+        {
             if error.is_connection_error() {
                 return Answer::Drop;
             }

@@ -144,10 +144,7 @@ fn flags_1_6_18_refuses() {
     assert_eq!(err(&mock, mg("a", &long)), client("opaque token too long"));
     // A key that cannot travel without `b` is refused before it is sent,
     // as a connection refuses it.
-    assert!(matches!(
-        err(&mock, mg("a b", "v")),
-        Error::IllegalInput(_)
-    ));
+    assert!(matches!(err(&mock, mg("a b", "v")), Error::IllegalInput(_)));
     assert!(mock.is_empty());
 }
 

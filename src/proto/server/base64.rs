@@ -69,7 +69,16 @@ mod tests {
         assert_eq!(base64_decode(b"YR==").as_deref(), Some(&b"a"[..]));
         // Bytes outside the alphabet are skipped.
         assert_eq!(base64_decode(b"Y!Q==").as_deref(), Some(&b"a"[..]));
-        for bad in [&b""[..], b"zz", b"YQ", b"YQ=", b"!!!!", b"b64", b"====", b"Y==="] {
+        for bad in [
+            &b""[..],
+            b"zz",
+            b"YQ",
+            b"YQ=",
+            b"!!!!",
+            b"b64",
+            b"====",
+            b"Y===",
+        ] {
             assert_eq!(base64_decode(bad), None, "{bad:?}");
         }
         // Decoding stops after the first padded block.
