@@ -5,12 +5,21 @@
 //! `stats`, the meta commands, and its replies to malformed commands), with
 //! one store behind three ways in:
 //!
-//! 1. as a [`memclient::Backend`], called directly without any parsing;
+//! 1. as a [`memclient::Backend`], with no socket: classic requests run on
+//!    the store directly; meta requests, quiet meta batches and raw commands,
+//!    whose meaning is their wire form, go through memclient's own codec in
+//!    both directions (client encoder, server decoder, store, server encoder,
+//!    client decoder), so they answer exactly what a memclient `Connection`
+//!    to the mock decodes;
 //! 2. [`MockMemcache::connect`]: an in-memory `AsyncRead + AsyncWrite` stream;
 //! 3. [`MockMemcache::serve_tcp`] / [`MockMemcache::serve_unix`]: real sockets
 //!    (and the `memclient-mock` binary) for clients in other languages; with
 //!    the feature `tls`, `MockMemcache::serve_tls` serves TLS, so a TLS
 //!    configuration can be tested without memcached.
+//!
+//! The wire format is memclient's: the mock speaks through the server
+//! direction of `memclient::proto` (memclient's cargo feature `server`, which
+//! this crate enables) and has no encoder of its own.
 //!
 //! The meta commands (`mg`, `ms`, `md`, `ma`, `mn`, `me`) follow the running
 //! 1.6.18 server where it differs from the protocol text: vivify (`N`), win /
@@ -21,7 +30,8 @@
 //! real server: a standalone quiet request whose reply memcached suppresses
 //! gets the suppressed status (`EN` for `mg`, `HD` for the writes) without
 //! flags; a batch gets `None` for each suppressed reply, the echoed
-//! `O<index>` on the others.
+//! `O<index>` on the others. A request a `Connection` refuses before sending
+//! it ([`Request::validate`]) is refused the same way.
 //!
 //! A test can move the mock's clock ([`MockMemcache::with_manual_clock`],
 //! [`MockMemcache::advance`]), inject faults ([`MockMemcache::fail_next`],
