@@ -122,7 +122,7 @@ fn main() {
     });
 }
 
-type ExampleClient = Client<Cluster<memclient::Connection<memclient::smol::Stream>>>;
+type ExampleClient = Client<Cluster<memclient::Connection>>;
 
 /// Reads and writes for `duration`; prints how they went.
 async fn workload(client: &ExampleClient, keys: &[String], duration: Duration) {
@@ -148,7 +148,7 @@ async fn report(client: &ExampleClient, keys: &[String], when: &str) {
     }
 }
 
-fn print_status(cluster: &Cluster<memclient::Connection<memclient::smol::Stream>>) {
+fn print_status(cluster: &Cluster<memclient::Connection>) {
     for (node, status) in cluster.status() {
         let status = match status {
             NodeStatus::Healthy => "healthy".to_string(),

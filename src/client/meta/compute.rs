@@ -218,7 +218,15 @@ where
             flags,
             data: None,
         };
-        let deadline = Instant::now() + self.wait;
+        // The runtime's clock, so a test runtime can drive the wait.
+        let now = || {
+            client
+                .timer
+                .0
+                .as_ref()
+                .map_or_else(Instant::now, |r| r.now())
+        };
+        let deadline = now() + self.wait;
         loop {
             let reply = client.call_meta(read.clone()).await?;
             if reply.status == Some(MetaStatus::Miss) {
@@ -243,7 +251,7 @@ where
                 .timer
                 .0
                 .as_ref()
-                .filter(|_| Instant::now() + self.poll <= deadline);
+                .filter(|_| now() + self.poll <= deadline);
             match timer {
                 Some(runtime) => runtime.sleep(self.poll).await,
                 None if self.compute_on_timeout => return (self.compute)().await,
