@@ -58,6 +58,9 @@ mod transports;
 #[path = "suite/pool.rs"]
 mod pool;
 
+#[path = "suite/entry.rs"]
+mod entry;
+
 #[path = "suite/meta.rs"]
 mod meta;
 
