@@ -43,8 +43,8 @@ use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Resu
 ///    recomputes, the others keep being served the value they had.
 ///
 /// Waiting needs a timer: a client made by [`Config::connect`](crate::Config::connect)
-/// or [`Config::connect_pool`](crate::Config::connect_pool) sleeps on its
-/// runtime; give a client built on a bare backend one with
+/// (any form: connection, pool, cluster, retry) sleeps on its runtime, and
+/// reads the time from it ([`Runtime::now`](crate::runtime::Runtime::now)); give a client built on a bare backend one with
 /// [`Client::with_runtime`]. Without one, a call that may wait (any
 /// [`wait`](Self::wait) but zero) fails at once with
 /// [`Error::IllegalInput`] saying so, before any I/O; with
