@@ -33,7 +33,7 @@ pub use client::{
     SetKind, SetMany, SetMode, StatValue, StorageKind, Ttl,
 };
 pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStatus};
-pub use config::Config;
+pub use config::{Config, Open};
 pub use connection::{
     Connect, Connection, ConnectionOptions, Driver, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };

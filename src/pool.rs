@@ -12,18 +12,19 @@ use std::time::{Duration, Instant};
 use event_listener::Event;
 use futures_io::{AsyncRead, AsyncWrite};
 
-use crate::connection::{events, timeout};
-use crate::runtime::{Address, Runtime, Transport};
+use crate::connection::events;
+use crate::runtime::{connector, timeout, Address, AnyStream, Runtime, Transport};
 use crate::{Backend, Connect, Connection, ConnectionOptions, Error, Request, Response, Result};
 
 /// How a [`Pool`] grows, shrinks and waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolOptions {
-    /// The most connections the pool opens (8 by default).
+    /// The most connections the pool opens (8 by default). 0 counts as 1.
     pub max_size: usize,
     /// The most calls in flight on one connection (pipelined; 16 by default).
-    /// 1 gives each call a connection of its own, as classic pools do.
+    /// 1 gives each call a connection of its own, as classic pools do; 0
+    /// counts as 1.
     pub max_in_flight: usize,
     /// Connections unused this long are closed (pymemcache's
     /// `pool_idle_timeout`; 60 seconds by default; `None` keeps them).
@@ -53,15 +54,16 @@ impl PoolOptions {
         Self::default()
     }
 
-    /// Sets [`max_size`](Self::max_size) (at least 1).
+    /// Sets [`max_size`](Self::max_size) (0 counts as 1 when the pool uses it).
     pub fn max_size(mut self, max_size: usize) -> Self {
-        self.max_size = max_size.max(1);
+        self.max_size = max_size;
         self
     }
 
-    /// Sets [`max_in_flight`](Self::max_in_flight) (at least 1).
+    /// Sets [`max_in_flight`](Self::max_in_flight) (0 counts as 1 when the
+    /// pool uses it).
     pub fn max_in_flight(mut self, max_in_flight: usize) -> Self {
-        self.max_in_flight = max_in_flight.max(1);
+        self.max_in_flight = max_in_flight;
         self
     }
 
@@ -87,8 +89,8 @@ impl PoolOptions {
 /// error (a timeout included: see [`Connection`]'s overdue-reply rule) is
 /// discarded and replaced on demand.
 ///
-/// Most code gets one from [`Config::connect_pool`](crate::Config::connect_pool);
-/// here against an in-process server:
+/// Most code gets one from [`Config::pool`](crate::Config::pool); here
+/// against an in-process server:
 ///
 /// ```
 /// # #[cfg(feature = "smol")]
@@ -104,8 +106,8 @@ impl PoolOptions {
 ///     .max_size(4)                                   // sockets
 ///     .max_in_flight(32)                             // pipelined calls on each
 ///     .wait_timeout(Some(Duration::from_secs(1)));   // then Error::PoolTimeout
-/// let client = Config::new(address).connect_pool(Smol, options)?;
 /// smol::block_on(async {
+///     let client = Config::new(address).pool(options).connect(Smol).await?;
 ///     client.set("k", "v").await?;
 ///     assert!(client.get("k").await?.is_some());
 ///     assert_eq!(client.backend().size(), 1);        // opened on demand
@@ -115,7 +117,10 @@ impl PoolOptions {
 /// # #[cfg(not(feature = "smol"))]
 /// # fn main() {}
 /// ```
-pub struct Pool<T> {
+///
+/// As for [`Connection`], the stream type defaults to [`AnyStream`]: a pool
+/// opened from an address is a `Pool`.
+pub struct Pool<T = AnyStream> {
     inner: Arc<PoolInner<T>>,
 }
 
@@ -194,25 +199,6 @@ where
         }
     }
 
-    /// A pool of connections to `address` on the runtime `transport`.
-    pub fn connect_to<R>(
-        address: &Address,
-        transport: R,
-        connection_options: ConnectionOptions,
-        options: PoolOptions,
-    ) -> Self
-    where
-        R: Transport<Stream = T>,
-    {
-        let connector = {
-            let address = address.clone();
-            let socket = connection_options.socket.clone();
-            let transport = transport.clone();
-            move || transport.connect(&address, &socket)
-        };
-        Pool::new(connector, transport, connection_options, options)
-    }
-
     /// The number of connections open now.
     pub fn size(&self) -> usize {
         self.inner.lock().len()
@@ -259,7 +245,7 @@ where
         if let Some(checkout) = self.try_checkout(calls) {
             return Ok(checkout);
         }
-        let started = Instant::now();
+        let started = self.inner.runtime.now();
         let wait = async {
             loop {
                 // Listen before looking, so a release between the look and
@@ -282,13 +268,18 @@ where
                 .and_then(|checkout| checkout),
         };
         if !self.is_closed() {
-            events::pool_wait(started.elapsed(), result.is_ok());
+            let waited = self.inner.runtime.now().saturating_duration_since(started);
+            events::pool_wait(waited, result.is_ok());
         }
         result
     }
 
     fn try_checkout(&self, calls: usize) -> Option<Checkout<T>> {
         let options = &self.inner.options;
+        // Documented on the options: 0 counts as 1.
+        let max_size = options.max_size.max(1);
+        let max_in_flight = options.max_in_flight.max(1);
+        let now = self.inner.runtime.now();
         let mut slots = self.inner.lock();
         if self.is_closed() {
             return None;
@@ -296,17 +287,19 @@ where
         if let Some(idle) = options.idle_timeout {
             // Drop connections nobody used for a while (never one in use).
             let before = slots.len();
-            slots.retain(|slot| slot.in_flight > 0 || slot.last_used.elapsed() < idle);
+            slots.retain(|slot| {
+                slot.in_flight > 0 || now.saturating_duration_since(slot.last_used) < idle
+            });
             if slots.len() != before {
                 events::pool_size(slots.len());
             }
         }
         // A batch larger than a connection's limit takes a whole connection.
-        let calls = calls.min(options.max_in_flight);
-        let can_grow = slots.len() < options.max_size;
+        let calls = calls.min(max_in_flight);
+        let can_grow = slots.len() < max_size;
         let least_busy = slots
             .iter_mut()
-            .filter(|slot| slot.in_flight + calls <= options.max_in_flight)
+            .filter(|slot| slot.in_flight + calls <= max_in_flight)
             .min_by_key(|slot| slot.in_flight);
         let reuse = match least_busy {
             // Open another socket rather than queue behind a busy one.
@@ -330,7 +323,7 @@ where
                     id,
                     connection: connection.clone(),
                     in_flight: calls,
-                    last_used: Instant::now(),
+                    last_used: now,
                 });
                 events::pool_size(slots.len());
                 (id, connection)
@@ -344,6 +337,26 @@ where
             connection,
             broken: false,
         })
+    }
+}
+
+impl Pool {
+    /// A pool of connections to `address` on the runtime `transport`, their
+    /// sockets seen as [`AnyStream`]s. No socket is opened until the first
+    /// call. [`Config::pool`](crate::Config::pool) is the usual way: it also
+    /// parses `tls://` addresses and sets the client options.
+    pub fn connect_to<R: Transport>(
+        address: &Address,
+        transport: R,
+        connection_options: ConnectionOptions,
+        options: PoolOptions,
+    ) -> Self {
+        let connect = connector(
+            address,
+            transport.clone(),
+            connection_options.socket.clone(),
+        );
+        Pool::new(connect, transport, connection_options, options)
     }
 }
 
@@ -379,7 +392,7 @@ impl<T> Drop for Checkout<T> {
             } else {
                 let slot = &mut slots[index];
                 slot.in_flight = slot.in_flight.saturating_sub(self.calls);
-                slot.last_used = Instant::now();
+                slot.last_used = self.pool.runtime.now();
             }
         }
         drop(slots);
@@ -430,29 +443,46 @@ mod tests {
     use super::*;
     use crate::runtime::BoxFuture;
 
-    /// A runtime for checkouts alone: nothing here connects, spawns or sleeps.
-    struct Idle;
+    /// A runtime for checkouts alone: nothing here connects, spawns or
+    /// sleeps, and its clock moves only when the test moves it.
+    #[derive(Clone)]
+    struct Idle(Arc<Mutex<Instant>>);
+
+    impl Idle {
+        fn new() -> Self {
+            Idle(Arc::new(Mutex::new(Instant::now())))
+        }
+
+        fn advance(&self, by: Duration) {
+            *self.0.lock().unwrap() += by;
+        }
+    }
 
     impl Runtime for Idle {
         fn spawn(&self, _future: BoxFuture<'static, ()>) {}
         fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
             Box::pin(std::future::pending())
         }
+        fn now(&self) -> Instant {
+            *self.0.lock().unwrap()
+        }
     }
 
-    fn pool(max_size: usize) -> Pool<futures_util::io::Cursor<Vec<u8>>> {
+    type TestPool = Pool<futures_util::io::Cursor<Vec<u8>>>;
+
+    fn pool_on(clock: Idle, options: PoolOptions) -> TestPool {
         let never = || -> BoxFuture<'static, std::io::Result<_>> {
             Box::pin(async { Err(std::io::ErrorKind::Unsupported.into()) })
         };
-        Pool::new(
-            never,
-            Idle,
-            ConnectionOptions::default(),
-            PoolOptions::new().max_size(max_size).max_in_flight(2),
-        )
+        Pool::new(never, clock, ConnectionOptions::default(), options)
     }
 
-    fn in_flight(pool: &Pool<futures_util::io::Cursor<Vec<u8>>>) -> Vec<usize> {
+    fn pool(max_size: usize) -> TestPool {
+        let options = PoolOptions::new().max_size(max_size).max_in_flight(2);
+        pool_on(Idle::new(), options)
+    }
+
+    fn in_flight(pool: &TestPool) -> Vec<usize> {
         pool.inner
             .lock()
             .iter()
@@ -477,5 +507,36 @@ mod tests {
         assert_eq!(in_flight(&pool), vec![1]);
         drop(third);
         assert_eq!(in_flight(&pool), vec![0]);
+    }
+
+    #[test]
+    fn a_connection_idle_past_the_idle_timeout_of_the_runtime_clock_is_replaced() {
+        let clock = Idle::new();
+        let options = PoolOptions::new()
+            .max_size(1)
+            .idle_timeout(Some(Duration::from_secs(60)));
+        let pool = pool_on(clock.clone(), options);
+        let first = pool.try_checkout(1).expect("room").id;
+        clock.advance(Duration::from_secs(59));
+        let kept = pool.try_checkout(1).expect("room").id;
+        assert_eq!(kept, first, "59 s idle: still the same connection");
+        clock.advance(Duration::from_secs(61));
+        let fresh = pool.try_checkout(1).expect("room").id;
+        assert_ne!(fresh, first, "61 s idle: closed, and a new one opened");
+        assert_eq!(pool.size(), 1);
+    }
+
+    #[test]
+    fn a_zero_size_or_zero_in_flight_counts_as_one_as_documented() {
+        let options = PoolOptions::new().max_size(0).max_in_flight(0);
+        assert_eq!((options.max_size, options.max_in_flight), (0, 0));
+        let pool = pool_on(Idle::new(), options);
+        let held = pool.try_checkout(1).expect("one connection, one call");
+        assert!(
+            pool.try_checkout(1).is_none(),
+            "no second call, no second connection"
+        );
+        drop(held);
+        assert!(pool.try_checkout(1).is_some());
     }
 }

@@ -220,23 +220,46 @@ impl RetryOptions {
 ///
 /// `call_many` retries only the requests of the batch that failed.
 ///
+/// The usual way to get one is [`Config::retry`](crate::Config::retry), over
+/// any backend a [`Config`](crate::Config) builds; the client keeps its
+/// options (key prefix, `errors_as_misses`, ...) and its runtime:
+///
+/// ```no_run
+/// # #[cfg(feature = "smol")]
+/// # async fn demo() -> memclient::Result<()> {
+/// use std::time::Duration;
+/// use memclient::{Config, RetryOptions, smol::Smol};
+///
+/// let client = Config::new("127.0.0.1:11211")      // or Config::servers([..]), .pool(..)
+///     .key_prefix("app:")
+///     .errors_as_misses(true)
+///     .retry(RetryOptions::new().delay(Duration::from_millis(5), Duration::from_millis(50)))
+///     .connect(Smol)                                // a Client<Retry<Connection>>
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Around a backend of your own (here the mock), [`Retry::new`] is the
+/// lower-level form: give the client its options and runtime as well, or
+/// they are the defaults.
+///
 /// ```
 /// # #[cfg(feature = "smol")]
 /// # smol::block_on(async {
-/// use std::time::Duration;
-/// use memclient::{Client, Error, Retry, RetryOptions};
+/// use memclient::{Client, ClientOptions, Error, Retry, RetryOptions};
+/// use memclient::serde::PyFlags;
+/// use memclient::smol::Smol;
 /// use memclient_mock::MockMemcache;
 ///
 /// let mock = MockMemcache::new();
-/// let options = RetryOptions::new()
-///     .attempts(3)
-///     .delay(Duration::from_millis(5), Duration::from_millis(50));
-/// // Any backend: a Connection, a Pool, a Cluster, or the mock.
-/// let client = Client::new(Retry::new(mock.clone(), memclient::smol::Smol, options));
+/// let retry = Retry::new(mock.clone(), Smol, RetryOptions::new().attempts(3));
+/// let options = ClientOptions::new().key_prefix("app:").errors_as_misses(true);
+/// let client = Client::with_options(retry, PyFlags, options)?.with_runtime(Smol);
 ///
 /// mock.fail_next(2, Error::ConnectionClosed);   // two transient failures
 /// client.set("k", "v").await?;                  // the third try succeeds
-/// assert!(client.get("k").await?.is_some());
+/// assert!(mock.get_raw(b"app:k").is_some());    // with the client's prefix
 /// # Ok::<_, Error>(())
 /// # }).unwrap();
 /// ```

@@ -80,7 +80,10 @@ use crate::{
 /// # Ok::<_, Error>(())
 /// # }).unwrap();
 /// ```
-pub struct Cluster<B> {
+///
+/// `B`, the backend of each node, defaults to [`Connection`](crate::Connection):
+/// a cluster opened from addresses is a `Cluster`.
+pub struct Cluster<B = crate::Connection> {
     inner: Arc<Inner<B>>,
 }
 

@@ -34,6 +34,7 @@ pub use jenkins::one_at_a_time;
 pub use ketama::{Ketama, KetamaHash, KetamaOptions};
 pub use locator::{BuildLocator, Hashing, Locator, NodeSpec};
 pub use murmur3::murmur3_32;
+pub(crate) use open::endpoint_options;
 pub use options::{ClusterOptions, DeadKeys};
 pub use proxy::{twemproxy_supports, Twemproxy};
 pub use rendezvous::Rendezvous;

@@ -43,8 +43,8 @@ use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Resu
 ///    recomputes, the others keep being served the value they had.
 ///
 /// Waiting needs a timer: a client made by [`Config::connect`](crate::Config::connect)
-/// or [`Config::connect_pool`](crate::Config::connect_pool) sleeps on its
-/// runtime; give a client built on a bare backend one with
+/// (any form: connection, pool, cluster, retry) sleeps on its runtime, and
+/// reads the time from it ([`Runtime::now`](crate::runtime::Runtime::now)); give a client built on a bare backend one with
 /// [`Client::with_runtime`]. Without one, a call that may wait (any
 /// [`wait`](Self::wait) but zero) fails at once with
 /// [`Error::IllegalInput`] saying so, before any I/O; with
@@ -218,7 +218,15 @@ where
             flags,
             data: None,
         };
-        let deadline = Instant::now() + self.wait;
+        // The runtime's clock, so a test runtime can drive the wait.
+        let now = || {
+            client
+                .timer
+                .0
+                .as_ref()
+                .map_or_else(Instant::now, |r| r.now())
+        };
+        let deadline = now() + self.wait;
         loop {
             let reply = client.call_meta(read.clone()).await?;
             if reply.status == Some(MetaStatus::Miss) {
@@ -243,7 +251,7 @@ where
                 .timer
                 .0
                 .as_ref()
-                .filter(|_| Instant::now() + self.poll <= deadline);
+                .filter(|_| now() + self.poll <= deadline);
             match timer {
                 Some(runtime) => runtime.sleep(self.poll).await,
                 None if self.compute_on_timeout => return (self.compute)().await,
