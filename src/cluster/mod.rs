@@ -7,8 +7,8 @@
 //! twemproxy's, see [`KetamaOptions`]), or your own through [`Hashing::Custom`].
 
 mod discovery;
-mod dispatch;
 mod fnv;
+mod handle;
 mod health;
 mod jenkins;
 mod ketama;
@@ -18,6 +18,9 @@ mod open;
 mod options;
 mod proxy;
 mod rendezvous;
+mod router;
+mod scatter;
+mod scheme;
 mod table;
 mod twemproxy;
 
@@ -27,13 +30,14 @@ mod tests;
 mod vector_tests;
 
 pub use discovery::{Background, Discover, Dns, ElastiCache, NodeChanges, Srv, StaticNodes};
-pub use dispatch::Cluster;
 pub use fnv::fnv1a_64;
+pub use handle::Cluster;
 pub use health::NodeStatus;
 pub use jenkins::one_at_a_time;
 pub use ketama::{Ketama, KetamaHash, KetamaOptions};
-pub use locator::{BuildLocator, Hashing, Locator, NodeSpec};
+pub use locator::{BuildLocator, Hashing};
 pub use murmur3::murmur3_32;
 pub use options::{ClusterOptions, DeadKeys};
 pub use proxy::{twemproxy_supports, Twemproxy};
 pub use rendezvous::Rendezvous;
+pub use scheme::{Locator, NodeSpec};

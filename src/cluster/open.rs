@@ -3,7 +3,7 @@
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::dispatch::Cluster;
+use super::handle::Cluster;
 use super::options::ClusterOptions;
 use crate::runtime::{connector, Address, Endpoint, Transport};
 use crate::{Connection, ConnectionOptions, Pool, PoolOptions, Result};

@@ -30,6 +30,10 @@ pub trait Runtime: Send + Sync + 'static {
     fn spawn(&self, future: BoxFuture<'static, ()>);
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+    /// The current time, for deadlines and ages; a test runtime may drive it.
+    fn now(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
 }
 
 impl Runtime for std::sync::Arc<dyn Runtime> {
@@ -39,6 +43,10 @@ impl Runtime for std::sync::Arc<dyn Runtime> {
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         (**self).sleep(duration)
+    }
+
+    fn now(&self) -> std::time::Instant {
+        (**self).now()
     }
 }
 

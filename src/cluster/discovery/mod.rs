@@ -22,8 +22,8 @@ pub use dns::Dns;
 pub use elasticache::ElastiCache;
 pub use srv::Srv;
 
-use super::dispatch::Cluster;
-use super::locator::NodeSpec;
+use super::handle::Cluster;
+use super::scheme::NodeSpec;
 use crate::runtime::{BoxFuture, Runtime};
 use crate::{Error, Result};
 
