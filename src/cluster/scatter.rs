@@ -140,13 +140,17 @@ impl<B: Backend> Cluster<B> {
                     .await;
                 (group.positions, reads, reply)
             });
-        let noop = || {
-            Some(Ok(MetaResponse {
-                status: Some(MetaStatus::Noop),
-                ..MetaResponse::default()
-            }))
-        };
-        let mut answered = vec![(noops.clone(), noops.iter().map(|_| noop()).collect())];
+        // The cluster's own answers to the batch's `mn`s, then each node's.
+        let noop_replies = noops
+            .iter()
+            .map(|_| {
+                Some(Ok(MetaResponse {
+                    status: Some(MetaStatus::Noop),
+                    ..MetaResponse::default()
+                }))
+            })
+            .collect();
+        let mut answered = vec![(noops, noop_replies)];
         for (positions, reads, reply) in futures_util::future::join_all(calls).await {
             let part: Vec<Option<Result<MetaResponse>>> = match reply {
                 Ok(Response::MetaBatch(part)) if part.len() == positions.len() => part,
