@@ -696,3 +696,35 @@ fn remapped_keys_come_home_when_the_runtime_clock_ends_the_dead_time() {
         assert!(nodes[3].holds(lost[0]));
     });
 }
+
+#[test]
+fn a_mixed_batch_answers_every_request_in_its_place() {
+    let (cluster, _nodes) = cluster(ClusterOptions::default());
+    let vectors = vectors();
+    // Keys on two different nodes, for a retrieval that must be split.
+    let first = vectors[0];
+    let other = vectors.iter().find(|v| v.1 != first.1).unwrap();
+    smol::block_on(async {
+        let replies = cluster
+            .call_many(vec![
+                set(first.0, "1"),
+                Request::Version,
+                set(other.0, "2"),
+                get_many(&[other.0, "missing", first.0]),
+                Request::Stats { args: vec![] },
+                get_many(&[first.0]),
+            ])
+            .await;
+        assert_eq!(replies.len(), 6);
+        assert_eq!(replies[0], Ok(Response::Stored));
+        assert!(matches!(replies[1], Ok(Response::Version(_))));
+        assert_eq!(replies[2], Ok(Response::Stored));
+        // The batch's requests are sent at once: the split read may run
+        // before or after the writes, but answers in its own place.
+        assert!(matches!(&replies[3], Ok(Response::Values(_))));
+        assert!(matches!(&replies[4], Err(Error::IllegalInput(_))));
+        assert!(matches!(&replies[5], Ok(Response::Values(_))));
+        let got = hit_keys(cluster.call(get_many(&[other.0, first.0])).await.unwrap());
+        assert_eq!(got, vec![other.0.to_string(), first.0.to_string()]);
+    });
+}
