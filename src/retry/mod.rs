@@ -1,9 +1,10 @@
 //! [`Retry`]: a backend that retries another one.
 //!
-//! [`RetryOptions`] say how often and how long to wait; the decision of
-//! whether a failed call is tried again ([`RetryOn`], [`RetryIf`], and
-//! whether the request may be sent twice) is in `decide`; the backend that
-//! loops, sleeping on its runtime, in `backend`.
+//! `options`: [`RetryOptions`], how often and how long to wait, with
+//! [`RetryOn`] and [`RetryIf`], which failures to retry. `decide`: whether a
+//! failed call is tried again, by those options and by whether the request
+//! may be sent twice. `backend`: [`Retry`], which loops, sleeping on its
+//! runtime.
 
 mod backend;
 mod decide;
@@ -12,5 +13,4 @@ mod options;
 mod tests;
 
 pub use backend::Retry;
-pub use decide::{RetryIf, RetryOn};
-pub use options::RetryOptions;
+pub use options::{RetryIf, RetryOn, RetryOptions};

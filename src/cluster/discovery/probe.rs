@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Background;
-use crate::cluster::Cluster;
+use super::background::Background;
+use crate::cluster::handle::Cluster;
 use crate::runtime::Runtime;
 use crate::{Backend, Request};
 
