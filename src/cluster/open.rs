@@ -2,7 +2,7 @@
 //! or of pools, to a list of addresses. [`Config::servers`](crate::Config::servers)
 //! builds on them.
 
-use super::dispatch::Cluster;
+use super::handle::Cluster;
 use super::options::ClusterOptions;
 use crate::runtime::{connector, Address, Endpoint, Transport};
 use crate::{Connection, ConnectionOptions, Pool, PoolOptions, Result};
@@ -54,7 +54,7 @@ impl Cluster {
         R: Transport,
         A: AsRef<str>,
     {
-        let cluster = Cluster::new(options);
+        let cluster = Cluster::with_runtime(options, transport.clone());
         for address in addresses {
             cluster.add_address(address.as_ref(), transport.clone(), connection.clone())?;
         }
@@ -93,7 +93,7 @@ impl Cluster<Pool> {
         R: Transport,
         A: AsRef<str>,
     {
-        let cluster = Cluster::new(options);
+        let cluster = Cluster::with_runtime(options, transport.clone());
         for address in addresses {
             let (address, connection) = endpoint_options(address.as_ref(), connection.clone())?;
             let node = Pool::connect_to(&address, transport.clone(), connection, pool.clone());
