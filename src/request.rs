@@ -244,32 +244,6 @@ pub enum RawReply {
 }
 
 impl Request {
-    /// False when the server sends no reply to this request: `noreply` commands
-    /// and `quit`. (`shutdown` is answered by an error line when the server
-    /// refuses it, and by closing the connection when it obeys.)
-    pub fn expects_reply(&self) -> bool {
-        match self {
-            Request::Store(store) => !store.noreply,
-            Request::Delete { noreply, .. }
-            | Request::Arith { noreply, .. }
-            | Request::Touch { noreply, .. }
-            | Request::FlushAll { noreply, .. }
-            | Request::Verbosity { noreply, .. }
-            | Request::CacheMemlimit { noreply, .. } => !noreply,
-            Request::Quit => false,
-            Request::Raw(raw) => raw.reply != RawReply::None,
-            // Quiet meta commands are followed by `mn`, so a reply always comes.
-            Request::Meta(_) | Request::MetaBatch(_) => true,
-            Request::Retrieve(_)
-            | Request::Stats { .. }
-            | Request::Version
-            | Request::Shutdown { .. }
-            | Request::SlabsReassign { .. }
-            | Request::SlabsAutomove { .. }
-            | Request::LruCrawler(_) => true,
-        }
-    }
-
     /// Checks every token this request would put on the wire (keys, meta
     /// flags and their tokens, `stats` and `lru_crawler` arguments, a raw
     /// command's line) so that it stays one command: no space or control

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::runtime::Runtime;
-use crate::{Backend, Error, Request, Result, StoreCommand};
+use crate::{Backend, Error, Request, Result};
 
 /// Which errors [`Retry`] retries, by kind.
 ///
@@ -389,33 +389,7 @@ fn retrying(_tries: u32, _error: &Error) {
 
 /// True when sending the request twice leaves the same state as once.
 fn idempotent(request: &Request) -> bool {
-    match request {
-        Request::Arith { .. } | Request::Raw(_) => false,
-        Request::Store(store) => {
-            !matches!(store.command, StoreCommand::Append | StoreCommand::Prepend)
-        }
-        // Closing or stopping the server: an error is what is expected.
-        Request::Quit | Request::Shutdown { .. } => false,
-        Request::Meta(meta) => meta_idempotent(meta),
-        Request::MetaBatch(batch) => batch.iter().all(meta_idempotent),
-        _ => true,
-    }
-}
-
-/// The same for a meta command: `ma`, and `ms` in append or prepend mode,
-/// change the item again each time.
-fn meta_idempotent(meta: &crate::MetaRequest) -> bool {
-    let mode = meta
-        .flags
-        .iter()
-        .find(|flag| flag.flag == b'M')
-        .and_then(|flag| flag.token.as_ref())
-        .and_then(|token| token.first().copied());
-    match meta.command {
-        crate::MetaCommand::Arithmetic => false,
-        crate::MetaCommand::Set => !matches!(mode, Some(b'A' | b'a' | b'P' | b'p')),
-        _ => true,
-    }
+    request.is_idempotent()
 }
 
 /// A seed for the jitter: the clock, mixed with a per-process counter so that
@@ -439,7 +413,7 @@ mod tests {
     use std::future::Future;
 
     use crate::runtime::BoxFuture;
-    use crate::{ArithOp, Response, RetrieveCommand, Store};
+    use crate::{ArithOp, Response, RetrieveCommand, Store, StoreCommand};
     use bytes::Bytes;
 
     /// A backend that answers from a script and records what it was sent.

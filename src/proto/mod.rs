@@ -9,9 +9,15 @@
 
 mod budget;
 pub(crate) mod check;
+mod classic_meta;
 pub mod config;
 mod decode;
+#[cfg(test)]
+mod decode_tests;
+mod digits;
 mod encode;
+#[cfg(test)]
+mod encode_tests;
 #[cfg(feature = "tls")]
 mod frames;
 #[cfg(test)]
@@ -19,17 +25,26 @@ mod limit_tests;
 mod line;
 mod meta_decode;
 mod meta_encode;
+mod meta_flag;
 mod meta_key;
 #[cfg(test)]
 mod meta_tests;
 pub mod server;
+mod table;
+#[cfg(test)]
+mod table_tests;
 
 pub use budget::DEFAULT_MAX_REPLY_LEN;
+pub(crate) use classic_meta::{as_classic, as_meta, set_exptime, set_flags};
 pub use decode::ResponseDecoder;
 pub use encode::encode_request;
 #[cfg(feature = "tls")]
 pub(crate) use frames::whole_requests_len;
+pub(crate) use meta_flag::{put as put_flag, remove as remove_flag};
+pub use meta_flag::{Flag, MetaMode};
 pub(crate) use meta_key::encoded_len as base64_len;
+pub(crate) use table::set_noreply;
+pub use table::Scope;
 
 /// The longest key memcached accepts, in bytes.
 pub const MAX_KEY_LEN: usize = 250;
