@@ -35,6 +35,7 @@ mod table;
 mod table_tests;
 
 pub use budget::DEFAULT_MAX_REPLY_LEN;
+pub use check::MAX_KEY_LEN;
 pub(crate) use classic_meta::{as_classic, as_meta, set_exptime, set_flags};
 pub use decode::ResponseDecoder;
 pub use encode::encode_request;
@@ -45,6 +46,3 @@ pub use meta_flag::{Flag, MetaMode};
 pub(crate) use meta_key::encoded_len as base64_len;
 pub(crate) use table::set_noreply;
 pub use table::Scope;
-
-/// The longest key memcached accepts, in bytes.
-pub const MAX_KEY_LEN: usize = 250;
