@@ -96,6 +96,8 @@ pub enum Request {
     },
     /// An `lru_crawler` command.
     LruCrawler(LruCrawler),
+    /// An `lru` command: tunes the server's LRU.
+    Lru(Lru),
     /// A command line passed through as is, for what the typed requests don't
     /// cover. The caller says how the reply is framed.
     Raw(RawCommand),
@@ -219,6 +221,51 @@ pub enum LruCrawler {
     /// `lru_crawler metadump <classes|all|hash>`: one line per item, then `END`.
     Metadump(Bytes),
 }
+
+/// The `lru` commands, answered `OK` (or `ERROR <reason>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lru {
+    /// `lru tune <hot pct> <warm pct> <hot max factor> <warm max factor>`:
+    /// the share of the cache the HOT and WARM LRUs may hold (together at
+    /// most 80%), and how much longer than COLD's tail their tails may idle.
+    Tune {
+        /// HOT's share of the cache, in percent.
+        hot_percent: u8,
+        /// WARM's share of the cache, in percent.
+        warm_percent: u8,
+        /// HOT's tail idles at most this times COLD's (above 0).
+        hot_max_factor: LruFactor,
+        /// WARM's tail idles at most this times COLD's (above 0).
+        warm_max_factor: LruFactor,
+    },
+    /// `lru mode <flat|segmented>`.
+    Mode(LruMode),
+    /// `lru temp_ttl <ttl>`: items stored with a ttl below this many seconds
+    /// go to the TEMP LRU and are never evicted; negative turns it off.
+    TempTtl(i64),
+}
+
+/// The LRU layout of `lru mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LruMode {
+    /// One LRU per slab class.
+    Flat,
+    /// HOT, WARM and COLD LRUs per slab class (the server must run the LRU
+    /// maintainer, memcached's default).
+    Segmented,
+}
+
+/// A factor of `lru tune`, sent as a decimal number. Equal when its bits are.
+#[derive(Debug, Clone, Copy)]
+pub struct LruFactor(pub f64);
+
+impl PartialEq for LruFactor {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for LruFactor {}
 
 /// A command sent as is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -361,6 +361,7 @@ impl<B: Backend> Cluster<B> {
             | Request::CacheMemlimit { .. }
             | Request::SlabsAutomove { .. }
             | Request::Quit
+            | Request::Lru(_)
             | Request::LruCrawler(
                 LruCrawler::Enable
                 | LruCrawler::Disable

@@ -30,6 +30,7 @@ pub(crate) fn request(request: &Request) -> Result<()> {
         Request::Meta(meta) => meta_request(meta),
         Request::MetaBatch(batch) => batch.iter().try_for_each(meta_request),
         Request::LruCrawler(_)
+        | Request::Lru(_)
         | Request::SlabsAutomove { .. }
         | Request::FlushAll { .. }
         | Request::Version

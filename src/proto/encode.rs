@@ -1,11 +1,14 @@
 //! Client side: [`Request`] to bytes.
 
+use std::fmt::Write;
+
 use bytes::{BufMut, BytesMut};
 
 use super::digits::{put_i64, put_u64};
 
 use crate::{
-    ArithOp, LruCrawler, RawCommand, Request, Retrieve, RetrieveCommand, Store, StoreCommand,
+    ArithOp, Lru, LruCrawler, LruMode, RawCommand, Request, Retrieve, RetrieveCommand, Store,
+    StoreCommand,
 };
 
 /// Room for the fixed words and numbers of any one request line: the longest
@@ -97,6 +100,7 @@ pub fn encode_request(request: &Request, out: &mut BytesMut) {
             out.put_slice(b"\r\n");
         }
         Request::LruCrawler(command) => lru_crawler(command, out),
+        Request::Lru(command) => lru(command, out),
         Request::Raw(RawCommand { line, data, .. }) => {
             out.put_slice(line);
             out.put_slice(b"\r\n");
@@ -172,6 +176,33 @@ fn lru_crawler(command: &LruCrawler, out: &mut BytesMut) {
         LruCrawler::Metadump(classes) => {
             out.put_slice(b"metadump ");
             out.put_slice(classes);
+        }
+    }
+    out.put_slice(b"\r\n");
+}
+
+/// `lru tune|mode|temp_ttl <arguments>\r\n`.
+fn lru(command: &Lru, out: &mut BytesMut) {
+    match command {
+        Lru::Tune {
+            hot_percent,
+            warm_percent,
+            hot_max_factor,
+            warm_max_factor,
+        } => {
+            out.put_slice(b"lru tune ");
+            put_u64(u64::from(*hot_percent), out);
+            out.put_u8(b' ');
+            put_u64(u64::from(*warm_percent), out);
+            // A float's `Display` is plain decimal (never an exponent),
+            // which the server's `strtod` reads back exactly.
+            let _ = write!(out, " {} {}", hot_max_factor.0, warm_max_factor.0);
+        }
+        Lru::Mode(LruMode::Flat) => out.put_slice(b"lru mode flat"),
+        Lru::Mode(LruMode::Segmented) => out.put_slice(b"lru mode segmented"),
+        Lru::TempTtl(ttl) => {
+            out.put_slice(b"lru temp_ttl ");
+            put_i64(*ttl, out);
         }
     }
     out.put_slice(b"\r\n");

@@ -6,8 +6,8 @@ use super::digits::{put_i64, put_u64};
 use super::encode::{variable_len, FIXED_ROOM};
 use super::encode_request;
 use crate::{
-    ArithOp, LruCrawler, RawCommand, RawReply, Request, Retrieve, RetrieveCommand, Store,
-    StoreCommand,
+    ArithOp, Lru, LruCrawler, LruFactor, LruMode, RawCommand, RawReply, Request, Retrieve,
+    RetrieveCommand, Store, StoreCommand,
 };
 
 fn encoded(request: Request) -> Vec<u8> {
@@ -235,6 +235,25 @@ fn admin_commands() {
         crawler(LruCrawler::Metadump(Bytes::from_static(b"all"))),
         b"lru_crawler metadump all\r\n",
     );
+}
+
+#[test]
+fn lru_commands() {
+    check(
+        Request::Lru(Lru::Tune {
+            hot_percent: 20,
+            warm_percent: 40,
+            hot_max_factor: LruFactor(0.1),
+            warm_max_factor: LruFactor(2.0),
+        }),
+        b"lru tune 20 40 0.1 2\r\n",
+    );
+    check(Request::Lru(Lru::Mode(LruMode::Flat)), b"lru mode flat\r\n");
+    check(
+        Request::Lru(Lru::Mode(LruMode::Segmented)),
+        b"lru mode segmented\r\n",
+    );
+    check(Request::Lru(Lru::TempTtl(-1)), b"lru temp_ttl -1\r\n");
 }
 
 #[test]

@@ -128,6 +128,7 @@ pub(crate) fn row(request: &Request) -> Row {
             Row::always(Expect::Lines(LinesKind::Metadump), true, OneServer)
         }
         Request::LruCrawler(_) => Row::always(Expect::Admin, true, AllNodes),
+        Request::Lru(_) => Row::always(Expect::Admin, true, AllNodes),
         // What a raw line does is unknown: never retried, never spread.
         Request::Raw(raw) => Row::always(
             match raw.reply {

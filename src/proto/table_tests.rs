@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 use super::table::set_noreply;
 use super::{as_classic, as_meta, encode_request, set_exptime, set_flags, Flag, MetaMode, Scope};
 use crate::{
-    ArithOp, LruCrawler, MetaCommand, MetaFlag, MetaRequest, MetaStatus, RawCommand, RawReply,
+    ArithOp, Lru, LruCrawler, MetaCommand, MetaFlag, MetaRequest, MetaStatus, RawCommand, RawReply,
     Request, Response, Retrieve, RetrieveCommand, Store, StoreCommand,
 };
 
@@ -136,6 +136,7 @@ fn kinds() -> Vec<(Request, Scope, bool)> {
             OneServer,
             true,
         ),
+        (Request::Lru(Lru::TempTtl(60)), AllNodes, true),
         (raw(RawReply::Line), OneServer, false),
         (raw(RawReply::None), OneServer, false),
         (Request::Meta(meta(MetaCommand::Get, vec![])), Key, true),
