@@ -27,6 +27,7 @@ mod meta_decode;
 mod meta_encode;
 mod meta_flag;
 mod meta_key;
+mod meta_returned;
 #[cfg(test)]
 mod meta_tests;
 pub mod server;
@@ -44,5 +45,6 @@ pub(crate) use frames::whole_requests_len;
 pub(crate) use meta_flag::{put as put_flag, remove as remove_flag};
 pub use meta_flag::{Flag, MetaMode};
 pub(crate) use meta_key::encoded_len as base64_len;
+pub use meta_returned::Returned;
 pub(crate) use table::set_noreply;
 pub use table::Scope;

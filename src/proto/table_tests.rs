@@ -1,10 +1,13 @@
 //! Tests of the request table, the typed meta flags and the classic-to-meta
-//! translation: what the driver, `Retry`, the cluster and `noreply` read.
+//! translation, the returned flags: what the driver, `Retry`, the cluster,
+//! `noreply` and the typed meta calls read.
 
 use bytes::{Bytes, BytesMut};
 
 use super::table::set_noreply;
-use super::{as_classic, as_meta, encode_request, set_exptime, set_flags, Flag, MetaMode, Scope};
+use super::{
+    as_classic, as_meta, encode_request, set_exptime, set_flags, Flag, MetaMode, Returned, Scope,
+};
 use crate::{
     ArithOp, Lru, LruCrawler, MetaCommand, MetaFlag, MetaRequest, MetaStatus, RawCommand, RawReply,
     Request, Response, Retrieve, RetrieveCommand, Store, StoreCommand,
@@ -392,4 +395,52 @@ fn meta_replies_read_as_classic_ones() {
         as_classic(Response::Deleted, done.clone()),
         Response::Deleted
     );
+}
+
+#[test]
+fn returned_flags_decode_once_typed() {
+    let reply = |flags: Vec<MetaFlag>| crate::MetaResponse {
+        status: Some(MetaStatus::Value),
+        flags,
+        ..Default::default()
+    };
+    let full = reply(vec![
+        MetaFlag::with(b'c', "7"),
+        MetaFlag::with(b'f', "16"),
+        MetaFlag::with(b't', "-1"),
+        MetaFlag::with(b'l', "3"),
+        MetaFlag::with(b'h', "1"),
+        MetaFlag::with(b's', "5"),
+        MetaFlag::with(b'O', "op"),
+        MetaFlag::with(b'k', "key"),
+        MetaFlag::bare(b'W'),
+        MetaFlag::bare(b'X'),
+        MetaFlag::bare(b'Z'),
+        MetaFlag::with(b'c', "8"),
+        MetaFlag::bare(b'b'),
+    ]);
+    let returned = Returned::decode(&full).unwrap();
+    assert_eq!(returned.cas, Some(7), "the first of a letter counts");
+    assert_eq!(returned.client_flags, Some(16));
+    assert_eq!(returned.ttl, Some(-1));
+    assert_eq!(returned.last_access, Some(3));
+    assert_eq!(returned.hit_before, Some(true));
+    assert_eq!(returned.size, Some(5));
+    assert_eq!(returned.opaque, Some(Bytes::from_static(b"op")));
+    assert_eq!(returned.key, Some(Bytes::from_static(b"key")));
+    assert!(returned.won && returned.stale && returned.win_sent);
+    assert_eq!(
+        Returned::decode(&reply(vec![])).unwrap(),
+        Returned::default()
+    );
+    for bad in [
+        MetaFlag::with(b'c', "x"),
+        MetaFlag::with(b'f', "4294967296"),
+        MetaFlag::with(b'h', "-1"),
+    ] {
+        assert!(matches!(
+            Returned::decode(&reply(vec![bad])),
+            Err(crate::Error::Protocol(_))
+        ));
+    }
 }

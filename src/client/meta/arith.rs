@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::set::MetaWrite;
 use super::{seconds, status_of, Meta};
 use crate::client::{Client, Ttl};
-use crate::proto::{Flag, MetaMode};
+use crate::proto::{Flag, MetaMode, Returned};
 use crate::serde::Serde;
 use crate::{Backend, Error, MetaCommand, MetaResponse, MetaStatus, Result};
 
@@ -143,12 +143,13 @@ fn finish_arith<B: Backend, S: Serde>(
         ),
         None => None,
     };
+    let returned = Returned::decode(&reply)?;
     Ok(MetaCounter {
         status,
         value,
-        ttl: seconds(&reply, b't')?,
-        cas: reply.number(b'c')?,
-        key: client.returned_key(&reply),
-        opaque: reply.token(b'O').cloned(),
+        ttl: seconds(returned.ttl),
+        cas: returned.cas,
+        key: client.returned_key(&returned),
+        opaque: returned.opaque,
     })
 }

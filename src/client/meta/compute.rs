@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::get::item;
 use crate::client::{Client, Ttl};
-use crate::proto::Flag;
+use crate::proto::{Flag, Returned};
 use crate::runtime::BoxFuture;
 use crate::serde::Serde;
 use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Result};
@@ -223,9 +223,10 @@ where
                 // won, so compute without publishing over someone else.
                 return (self.compute)().await;
             }
-            let placeholder = !reply.has_flag(b'X')
+            let returned = Returned::decode(&reply)?;
+            let placeholder = !returned.stale
                 && reply.data.as_ref().is_some_and(Bytes::is_empty)
-                && reply.number::<u32>(b'f')?.unwrap_or(0) == 0;
+                && returned.client_flags.unwrap_or(0) == 0;
             let item = item(client, &self.key, reply)?;
             if item.won {
                 return self.publish(&wire, binary, item.cas, placeholder).await;

@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::{seconds, status_of, Meta};
 use crate::client::{Client, Ttl};
-use crate::proto::Flag;
+use crate::proto::{Flag, Returned};
 use crate::serde::Serde;
 use crate::{Backend, Error, MetaCommand, MetaResponse, MetaStatus, Result};
 
@@ -168,7 +168,8 @@ pub(super) fn item<B: Backend, S: Serde>(
     key: &Bytes,
     mut reply: MetaResponse,
 ) -> Result<MetaItem<S::Value>> {
-    let flags = reply.number::<u32>(b'f')?;
+    let returned = Returned::decode(&reply)?;
+    let flags = returned.client_flags;
     let value = match reply.data.take() {
         Some(data) => Some(client.serde.deserialize(key, data, flags.unwrap_or(0))?),
         None => None,
@@ -176,15 +177,15 @@ pub(super) fn item<B: Backend, S: Serde>(
     Ok(MetaItem {
         value,
         flags,
-        cas: reply.number(b'c')?,
-        ttl: seconds(&reply, b't')?,
-        last_access: seconds(&reply, b'l')?,
-        hit_before: reply.number::<u8>(b'h')?.map(|h| h != 0),
-        size: reply.number(b's')?,
-        opaque: reply.token(b'O').cloned(),
-        key: client.returned_key(&reply),
-        won: reply.has_flag(b'W'),
-        stale: reply.has_flag(b'X'),
-        win_sent: reply.has_flag(b'Z'),
+        cas: returned.cas,
+        ttl: seconds(returned.ttl),
+        last_access: seconds(returned.last_access),
+        hit_before: returned.hit_before,
+        size: returned.size,
+        key: client.returned_key(&returned),
+        opaque: returned.opaque,
+        won: returned.won,
+        stale: returned.stale,
+        win_sent: returned.win_sent,
     })
 }

@@ -8,7 +8,7 @@
 use bytes::Bytes;
 
 use crate::client::Client;
-use crate::proto::Flag;
+use crate::proto::{Flag, Returned};
 use crate::serde::Serde;
 use crate::{
     Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Request, Response, Result,
@@ -61,9 +61,10 @@ impl<B: Backend, S: Serde> Client<B, S> {
                     )))
                 }
             }
+            let returned = Returned::decode(&reply)?;
             values.push(Value {
-                flags: reply.number(b'f')?.unwrap_or(0),
-                cas: if cas { reply.number(b'c')? } else { None },
+                flags: returned.client_flags.unwrap_or(0),
+                cas: if cas { returned.cas } else { None },
                 data: reply.data.take().unwrap_or_default(),
                 key,
             });

@@ -37,7 +37,7 @@ pub use get::{GetKind, MetaItem};
 pub use set::{MetaOutcome, MetaWrite, SetKind, SetMode};
 
 use super::{Client, Ttl};
-use crate::proto::Flag;
+use crate::proto::{Flag, Returned};
 use crate::runtime::BoxFuture;
 use crate::serde::Serde;
 use crate::{
@@ -226,8 +226,8 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// The user's key from a reply's `k` flag.
-    fn returned_key(&self, reply: &MetaResponse) -> Option<Bytes> {
-        reply.token(b'k').map(|key| self.user_key(key))
+    fn returned_key(&self, returned: &Returned) -> Option<Bytes> {
+        returned.key.as_ref().map(|key| self.user_key(key))
     }
 }
 
@@ -239,9 +239,7 @@ fn status_of(reply: &MetaResponse) -> Result<MetaStatus> {
 }
 
 /// Seconds from a `t` or `l` flag: `-1` (no expiry) is `None`.
-fn seconds(reply: &MetaResponse, flag: u8) -> Result<Option<Duration>> {
-    Ok(reply
-        .number::<i64>(flag)?
-        .and_then(|n| u64::try_from(n).ok())
-        .map(Duration::from_secs))
+fn seconds(n: Option<i64>) -> Option<Duration> {
+    n.and_then(|n| u64::try_from(n).ok())
+        .map(Duration::from_secs)
 }

@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::{status_of, Meta};
 use crate::client::{Client, Ttl};
-use crate::proto::{Flag, MetaMode};
+use crate::proto::{Flag, MetaMode, Returned};
 use crate::serde::Serde;
 use crate::{Backend, Error, MetaCommand, MetaResponse, MetaStatus, Result};
 
@@ -187,10 +187,11 @@ pub(super) fn finish_write<B: Backend, S: Serde>(
             )))
         }
     };
+    let returned = Returned::decode(&reply)?;
     Ok(MetaOutcome {
         status,
-        cas: reply.number(b'c')?,
-        key: client.returned_key(&reply),
-        opaque: reply.token(b'O').cloned(),
+        cas: returned.cas,
+        key: client.returned_key(&returned),
+        opaque: returned.opaque,
     })
 }
