@@ -6,6 +6,23 @@
 //! responses. Decoding is incremental: a reply split at any byte boundary
 //! decodes the same, and data blocks are [`Bytes`](bytes::Bytes) slices of the
 //! read buffer, never copies.
+//!
+//! The client direction, by what it knows:
+//!
+//! - `table`: what each request kind means beyond its bytes: its reply's
+//!   framing, its `noreply` slot, its idempotency and its cluster [`Scope`]
+//!   ([`Request::scope`](crate::Request::scope),
+//!   [`Request::is_idempotent`](crate::Request::is_idempotent)). A new
+//!   command is one row there, one encoder arm and one check arm.
+//! - `encode` / `meta_encode`: requests to bytes; `decode` / `meta_decode`:
+//!   bytes to replies, framed as the table says; `line`, `budget`, `digits`
+//!   and `meta_key` are the pieces they share (line framing and error lines,
+//!   the reply size limit, numbers, base64 keys).
+//! - `meta_flag`: the typed request flags ([`Flag`], [`MetaMode`]), one
+//!   encoder and one decoder; `meta_returned`: the typed flags of a reply
+//!   ([`Returned`]); `classic_meta`: the classic commands of a binary key
+//!   sent as meta commands, and their replies read back as classic ones.
+//! - `check`: what a request may carry so that it stays one command.
 
 mod budget;
 pub(crate) mod check;
