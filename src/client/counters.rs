@@ -2,7 +2,7 @@
 
 use super::call::{Call, PlainKind};
 use super::{unexpected, Client};
-use crate::proto::{as_classic, as_meta};
+use crate::proto::as_classic;
 use crate::serde::Serde;
 use crate::{ArithOp, Backend, Request, Response};
 
@@ -38,18 +38,13 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     fn arith(&self, op: ArithOp, key: &[u8], delta: u64) -> Call<'_, B, S, Option<u64>, PlainKind> {
-        let request = self.meta_key(key).map(|(key, binary)| {
-            let arith = Request::Arith {
+        let request = self.keyed(key, |key| {
+            Ok(Request::Arith {
                 op,
                 key,
                 delta,
                 noreply: false,
-            };
-            if binary {
-                as_meta(arith)
-            } else {
-                arith
-            }
+            })
         });
         Call::new(self, request, |response| {
             match as_classic(response, Response::NoReply) {

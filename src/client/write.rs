@@ -2,6 +2,8 @@
 
 use std::time::SystemTime;
 
+use bytes::Bytes;
+
 use super::call::{Call, PlainKind, StorageKind};
 use super::{unexpected, Client, Ttl};
 use crate::proto::{as_classic, as_meta};
@@ -222,17 +224,12 @@ impl<B: Backend, S: Serde> Client<B, S> {
         ttl: impl Into<Ttl>,
     ) -> Call<'_, B, S, bool, PlainKind> {
         let exptime = ttl.into().to_exptime(SystemTime::now());
-        let request = self.meta_key(key.as_ref()).map(|(key, binary)| {
-            let touch = Request::Touch {
+        let request = self.keyed(key.as_ref(), |key| {
+            Ok(Request::Touch {
                 key,
                 exptime,
                 noreply: false,
-            };
-            if binary {
-                as_meta(touch)
-            } else {
-                touch
-            }
+            })
         });
         Call::new(self, request, |response| {
             match as_classic(response, Response::Touched) {
@@ -265,31 +262,38 @@ impl<B: Backend, S: Serde> Client<B, S> {
         key: &[u8],
         value: S::Value,
     ) -> Result<Request> {
-        let (wire_key, binary) = self.meta_key(key)?;
-        let (value, flags) = self.serde.serialize(key, &value)?;
-        let store = Request::Store(Store {
-            command,
-            key: wire_key,
-            flags,
-            exptime: 0,
-            value,
-            noreply: false,
-        });
-        Ok(if binary { as_meta(store) } else { store })
+        self.keyed(key, |wire_key| {
+            let (value, flags) = self.serde.serialize(key, &value)?;
+            Ok(Request::Store(Store {
+                command,
+                key: wire_key,
+                flags,
+                exptime: 0,
+                value,
+                noreply: false,
+            }))
+        })
     }
 
     /// `delete`, or `md b` for a binary key.
     pub(crate) fn delete_request(&self, key: &[u8]) -> Result<Request> {
-        self.meta_key(key).map(|(key, binary)| {
-            let delete = Request::Delete {
+        self.keyed(key, |key| {
+            Ok(Request::Delete {
                 key,
                 noreply: false,
-            };
-            if binary {
-                as_meta(delete)
-            } else {
-                delete
-            }
+            })
         })
+    }
+
+    /// The classic request `build` makes of the wire form of `key`, sent as
+    /// its meta command when the key needs base64 (a binary key).
+    pub(crate) fn keyed(
+        &self,
+        key: &[u8],
+        build: impl FnOnce(Bytes) -> Result<Request>,
+    ) -> Result<Request> {
+        let (wire_key, binary) = self.meta_key(key)?;
+        let request = build(wire_key)?;
+        Ok(if binary { as_meta(request) } else { request })
     }
 }
