@@ -316,19 +316,6 @@ impl Request {
         crate::proto::check::request(self)
     }
 
-    /// True when the server may close the connection after this request:
-    /// nothing may be sent after it on the same connection.
-    pub fn closes_connection(&self) -> bool {
-        matches!(self, Request::Quit | Request::Shutdown { .. })
-    }
-
-    /// True for requests that must be alone on the wire: memcached silently
-    /// drops commands pipelined after `lru_crawler metadump`, and refuses it
-    /// behind unanswered ones.
-    pub fn must_be_alone(&self) -> bool {
-        matches!(self, Request::LruCrawler(LruCrawler::Metadump(_)))
-    }
-
     /// The keys this request names, in order (empty for admin commands, `mn`
     /// and meta batches).
     pub fn keys(&self) -> &[Bytes] {

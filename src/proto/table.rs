@@ -1,6 +1,7 @@
 //! What each request kind means beyond its bytes, in one table: how its
 //! reply is framed, where its `noreply` goes, whether sending it twice is
-//! harmless, and which servers of a cluster it goes to.
+//! harmless, which servers of a cluster it goes to, and whether the
+//! connection's driver must send it alone or nothing after it.
 //!
 //! The decoder reads the framing, `Retry` the idempotency, the client's
 //! `noreply` option the slot and the cluster the scope, all from [`row`]: a
@@ -87,6 +88,10 @@ pub(crate) struct Row {
     pub idempotent: bool,
     /// Which servers of a cluster it goes to.
     pub scope: Scope,
+    /// The server may close the connection after it (`quit`, `shutdown`).
+    pub closes_connection: bool,
+    /// It must be alone on the wire (`lru_crawler metadump`).
+    pub alone: bool,
 }
 
 /// The row of `request`.
@@ -118,15 +123,24 @@ pub(crate) fn row(request: &Request) -> Row {
         }
         // Closing or stopping the server: an error is what is expected, so
         // neither is retried.
-        Request::Quit => Row::always(Expect::Nothing, false, AllNodes),
+        Request::Quit => Row {
+            closes_connection: true,
+            ..Row::always(Expect::Nothing, false, AllNodes)
+        },
         // Refused: an error line. Obeyed: the server hangs up, which the
         // connection's driver sees and reports.
-        Request::Shutdown { .. } => Row::always(Expect::Admin, false, OneServer),
+        Request::Shutdown { .. } => Row {
+            closes_connection: true,
+            ..Row::always(Expect::Admin, false, OneServer)
+        },
         Request::SlabsReassign { .. } => Row::always(Expect::Admin, true, OneServer),
         Request::SlabsAutomove { .. } => Row::always(Expect::Admin, true, AllNodes),
-        Request::LruCrawler(LruCrawler::Metadump(_)) => {
-            Row::always(Expect::Lines(LinesKind::Metadump), true, OneServer)
-        }
+        // memcached silently drops commands pipelined after a metadump,
+        // and refuses it behind unanswered ones.
+        Request::LruCrawler(LruCrawler::Metadump(_)) => Row {
+            alone: true,
+            ..Row::always(Expect::Lines(LinesKind::Metadump), true, OneServer)
+        },
         Request::LruCrawler(_) => Row::always(Expect::Admin, true, AllNodes),
         Request::Lru(_) => Row::always(Expect::Admin, true, AllNodes),
         // What a raw line does is unknown: never retried, never spread.
@@ -151,12 +165,16 @@ pub(crate) fn row(request: &Request) -> Row {
                 MetaCommand::Noop => AnyNode,
                 _ => Key,
             },
+            closes_connection: false,
+            alone: false,
         },
         Request::MetaBatch(batch) => Row {
             expect: Expect::MetaBatch,
             noreply: Noreply::Never,
             idempotent: batch.iter().all(meta_idempotent),
             scope: Keys,
+            closes_connection: false,
+            alone: false,
         },
     }
 }
@@ -169,6 +187,8 @@ impl Row {
             noreply: Noreply::Never,
             idempotent,
             scope,
+            closes_connection: false,
+            alone: false,
         }
     }
 
@@ -179,6 +199,8 @@ impl Row {
             noreply: Noreply::Word(noreply),
             idempotent,
             scope,
+            closes_connection: false,
+            alone: false,
         }
     }
 }
@@ -257,5 +279,18 @@ impl Request {
     /// refuses it, and by closing the connection when it obeys.)
     pub fn expects_reply(&self) -> bool {
         row(self).expect != Expect::Nothing
+    }
+
+    /// True when the server may close the connection after this request:
+    /// nothing may be sent after it on the same connection.
+    pub fn closes_connection(&self) -> bool {
+        row(self).closes_connection
+    }
+
+    /// True for requests that must be alone on the wire: memcached silently
+    /// drops commands pipelined after `lru_crawler metadump`, and refuses it
+    /// behind unanswered ones.
+    pub fn must_be_alone(&self) -> bool {
+        row(self).alone
     }
 }

@@ -235,6 +235,16 @@ fn noreply_goes_where_each_command_takes_it() {
 }
 
 #[test]
+fn only_quit_and_shutdown_close_and_only_metadump_goes_alone() {
+    for (request, _, _) in kinds() {
+        let closes = matches!(request, Request::Quit | Request::Shutdown { .. });
+        let alone = matches!(request, Request::LruCrawler(LruCrawler::Metadump(_)));
+        assert_eq!(request.closes_connection(), closes, "{request:?}");
+        assert_eq!(request.must_be_alone(), alone, "{request:?}");
+    }
+}
+
+#[test]
 fn requests_without_a_reply() {
     assert!(!Request::Quit.expects_reply());
     let raw = Request::Raw(RawCommand {
