@@ -41,8 +41,8 @@ pub use error::{Error, Result, TlsReason};
 pub use meta::{MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus};
 pub use pool::{Pool, PoolOptions};
 pub use request::{
-    ArithOp, LruCrawler, RawCommand, RawReply, Request, Retrieve, RetrieveCommand, Store,
-    StoreCommand,
+    ArithOp, Lru, LruCrawler, LruFactor, LruMode, RawCommand, RawReply, Request, Retrieve,
+    RetrieveCommand, Store, StoreCommand,
 };
 pub use response::{Response, Value};
 pub use retry::{Retry, RetryIf, RetryOn, RetryOptions};

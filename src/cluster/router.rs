@@ -4,62 +4,15 @@
 //!
 //! Pure: no I/O, no backends, no clock. A node is the index that the
 //! cluster's table gives for a key (`node_of`), so the rules are tested with
-//! any function of keys. [`scope`] is the one place the cluster decides by
-//! the kind of a request; [`group_by_node`] is the one place keys are
+//! any function of keys. [`Request::scope`] (protocol knowledge, in `proto`'s table) is
+//! the one place the cluster decides by the kind of a request; [`group_by_node`] is the one place keys are
 //! grouped by node, for retrievals, meta batches and `call_many` alike.
 
 use bytes::Bytes;
 
-use crate::{
-    Error, LruCrawler, MetaCommand, MetaRequest, MetaResponse, Request, Result, Retrieve, Value,
-};
+pub(crate) use crate::proto::Scope;
 
-// Moves to proto::Scope
-/// Which servers of a cluster a request goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scope {
-    /// One key: the node the key hashes to (store, delete, arith, touch, one-key meta commands).
-    Key,
-    /// Many keys (retrievals, meta batches): split by node, answers merged.
-    Keys,
-    /// Every node must answer (flush_all, verbosity, cache_memlimit, slabs automove, quit, lru_crawler other than metadump).
-    AllNodes,
-    /// Any one node answers for all (version, meta noop).
-    AnyNode,
-    /// Asks for one server's own state (stats, slabs reassign, metadump, raw commands, shutdown): a cluster refuses it.
-    OneServer,
-}
-
-/// Which servers of a cluster `request` goes to.
-pub(crate) fn scope(request: &Request) -> Scope {
-    match request {
-        Request::Store(_)
-        | Request::Delete { .. }
-        | Request::Arith { .. }
-        | Request::Touch { .. } => Scope::Key,
-        Request::Meta(meta) if meta.command == MetaCommand::Noop => Scope::AnyNode,
-        Request::Meta(_) => Scope::Key,
-        Request::Retrieve(_) | Request::MetaBatch(_) => Scope::Keys,
-        Request::FlushAll { .. }
-        | Request::Verbosity { .. }
-        | Request::CacheMemlimit { .. }
-        | Request::SlabsAutomove { .. }
-        | Request::Quit
-        | Request::LruCrawler(
-            LruCrawler::Enable
-            | LruCrawler::Disable
-            | LruCrawler::Sleep(_)
-            | LruCrawler::ToCrawl(_)
-            | LruCrawler::Crawl(_),
-        ) => Scope::AllNodes,
-        Request::Version => Scope::AnyNode,
-        Request::Stats { .. }
-        | Request::SlabsReassign { .. }
-        | Request::LruCrawler(LruCrawler::Metadump(_))
-        | Request::Raw(_)
-        | Request::Shutdown { .. } => Scope::OneServer,
-    }
-}
+use crate::{Error, MetaCommand, MetaRequest, MetaResponse, Request, Result, Retrieve, Value};
 
 /// Where one request goes, with what is sent there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +62,7 @@ pub(crate) struct Group {
 /// Where `request` goes, when `node_of` names the node of a key (`None`
 /// when there are no nodes).
 pub(crate) fn route(request: Request, node_of: impl Fn(&[u8]) -> Option<usize>) -> Route {
-    match scope(&request) {
+    match request.scope() {
         Scope::Key => to_key_node(request, node_of),
         Scope::Keys => split(request, node_of),
         Scope::AllNodes => Route::AllNodes(request),

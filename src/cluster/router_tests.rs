@@ -4,7 +4,8 @@ use bytes::Bytes;
 
 use super::*;
 use crate::{
-    ArithOp, MetaFlag, MetaStatus, RawCommand, RawReply, RetrieveCommand, Store, StoreCommand,
+    ArithOp, LruCrawler, MetaFlag, MetaStatus, RawCommand, RawReply, RetrieveCommand, Store,
+    StoreCommand,
 };
 
 /// The node of a key: its last digit (`"a2"` lives on node 2).
@@ -139,7 +140,7 @@ fn every_request_kind_has_its_scope() {
         (Request::Shutdown { graceful: true }, Scope::OneServer),
     ];
     for (request, expected) in cases {
-        assert_eq!(scope(&request), expected, "{request:?}");
+        assert_eq!(request.scope(), expected, "{request:?}");
     }
 }
 

@@ -23,8 +23,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::budget::Budget;
-use super::decode::{bare_lf, unexpected, LINE_LIMIT};
-use super::line::{error_line, parse_u64};
+use super::line::{bare_lf, error_line, parse_u64, unexpected, LINE_LIMIT};
 use super::meta_key;
 use crate::{
     Error, MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus, Response, Result,
