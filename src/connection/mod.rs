@@ -13,7 +13,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_channel::oneshot;
 use futures_io::{AsyncRead, AsyncWrite};
@@ -265,7 +265,7 @@ where
             move || transport.connect(&address, &socket)
         };
         let connection = Connection::new(connector, transport, options);
-        connection.shared().await?;
+        connection.shared(None).await?;
         Ok(connection)
     }
 
@@ -297,8 +297,9 @@ where
         self.inner.closed.load(Ordering::SeqCst)
     }
 
-    /// The live queue of the current socket, opening a socket if there is none.
-    async fn shared(&self) -> Result<Arc<Shared>> {
+    /// The live queue of the current socket, opening a socket if there is
+    /// none, for a call that times out at `deadline`.
+    async fn shared(&self, deadline: Option<Instant>) -> Result<Arc<Shared>> {
         if self.is_closed() {
             return Err(Error::Closed);
         }
@@ -316,10 +317,7 @@ where
                 .and_then(|shared| shared.closed_error())
                 .unwrap_or(Error::ConnectionClosed));
         };
-        let options = &self.inner.options;
-        let shared = reconnect
-            .connect(options.connect_timeout, options.max_reply_len)
-            .await?;
+        let shared = reconnect.connect(&self.inner.options, deadline).await?;
         let mut current = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
         if self.is_closed() {
             drop(current);
@@ -393,7 +391,7 @@ where
         // A socket can be retired between the look and the queueing; a few
         // tries, not an endless loop, if sockets keep dying that fast.
         for _ in 0..3 {
-            let shared = self.shared().await?;
+            let shared = self.shared(guard.deadline()).await?;
             match shared.submit(pending) {
                 Ok(()) => {
                     guard.queued_on(shared);

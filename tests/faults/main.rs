@@ -49,7 +49,6 @@ const FAULTS: [Fault; 15] = [
     Fault::StopReading,
 ];
 
-const POOL_JOINED_ATTEMPT: &str = "needs a caller that joins a connect attempt begun during the fault, and sees it fail, to try again within its own time left (the first call after recovery fails with the old attempt's Timeout)";
 const POOL_MEMORY: &str = "needs a bound on what a whole Pool buffers: each of its connections may hold a reply of max_reply_len (64 MiB)";
 
 /// Cells that still fail with the fixes of issue 9 (harden-conn and
@@ -58,7 +57,6 @@ const POOL_MEMORY: &str = "needs a bound on what a whole Pool buffers: each of i
 #[rustfmt::skip]
 const KNOWN_FAILING: &[(Fault, Backend, Settings, &[&str])] = &[
     (Fault::ManyLines, Backend::Pool, Settings::Defaults, &[POOL_MEMORY]),
-    (Fault::ConnectHang, Backend::Pool, Settings::Tight, &[POOL_JOINED_ATTEMPT]),
 ];
 
 fn known_failing(cell: &Cell) -> Option<&'static [&'static str]> {
