@@ -69,7 +69,9 @@ pub struct ConnectionOptions {
     /// connection is closed, so a hostile or broken server cannot make the
     /// client buffer without bound. Default
     /// [`DEFAULT_MAX_REPLY_LEN`](crate::proto::DEFAULT_MAX_REPLY_LEN), 64 MiB:
-    /// raise it for a server run with a larger item size (`-I`).
+    /// raise it for a server run with a larger item size (`-I`). A
+    /// [`Pool`](crate::Pool) also bounds what its connections hold together:
+    /// [`PoolOptions::reply_budget`](crate::PoolOptions::reply_budget).
     pub max_reply_len: usize,
     /// The most calls queued on, or waiting for a reply from, this connection
     /// at once (1024 by default). A call beyond it waits for room, within its
@@ -236,10 +238,22 @@ where
         runtime: impl Runtime,
         options: ConnectionOptions,
     ) -> Self {
+        Self::sharing(connector, runtime, options, None)
+    }
+
+    /// [`Connection::new`], whose replies in progress are charged to
+    /// `reply_budget` as well (a pool's, shared by its connections).
+    pub(crate) fn sharing(
+        connector: impl Connect<T>,
+        runtime: impl Runtime,
+        options: ConnectionOptions,
+        reply_budget: Option<Arc<crate::proto::SharedReplyBudget>>,
+    ) -> Self {
+        let reconnect = Reconnect::new(Box::new(connector), Arc::new(runtime), reply_budget);
         Connection {
             inner: Arc::new(Inner {
                 current: Mutex::new(None),
-                reconnect: Some(Reconnect::new(Box::new(connector), Arc::new(runtime))),
+                reconnect: Some(reconnect),
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 options,
                 closed: AtomicBool::new(false),

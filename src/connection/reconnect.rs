@@ -26,7 +26,7 @@ use futures_util::future::{FutureExt, Shared as SharedFuture};
 use super::driver::Driver;
 use super::shared::Shared;
 use super::{timeout, Connect, ConnectionOptions};
-use crate::proto::ResponseDecoder;
+use crate::proto::{ResponseDecoder, SharedReplyBudget};
 use crate::runtime::{BoxFuture, Runtime};
 use crate::Result;
 
@@ -41,17 +41,25 @@ pub(crate) struct Reconnect<T> {
     connector: Box<dyn Connect<T>>,
     pub(crate) runtime: Arc<dyn Runtime>,
     attempt: Mutex<Option<Attempt>>,
+    /// What the decoders of this connection's sockets share with other
+    /// connections (a pool's), if anything.
+    reply_budget: Option<Arc<SharedReplyBudget>>,
 }
 
 impl<T> Reconnect<T>
 where
     T: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static,
 {
-    pub(crate) fn new(connector: Box<dyn Connect<T>>, runtime: Arc<dyn Runtime>) -> Self {
+    pub(crate) fn new(
+        connector: Box<dyn Connect<T>>,
+        runtime: Arc<dyn Runtime>,
+        reply_budget: Option<Arc<SharedReplyBudget>>,
+    ) -> Self {
         Reconnect {
             connector,
             runtime,
             attempt: Mutex::new(None),
+            reply_budget,
         }
     }
 
@@ -101,7 +109,10 @@ where
         let connect: BoxFuture<'static, io::Result<T>> = self.connector.connect();
         let runtime = self.runtime.clone();
         let connect_timeout = options.connect_timeout;
-        let max_reply_len = options.max_reply_len;
+        let mut decoder = ResponseDecoder::with_max_reply_len(options.max_reply_len);
+        if let Some(budget) = &self.reply_budget {
+            decoder = decoder.sharing(budget.clone());
+        }
         let attempt: BoxFuture<'static, Result<Arc<Shared>>> = Box::pin(async move {
             let started = Instant::now();
             let stream = timeout(&*runtime, connect_timeout, connect)
@@ -110,11 +121,7 @@ where
             super::events::connect_attempt(stream.is_ok(), started.elapsed());
             let stream = stream?;
             let shared = Arc::new(Shared::default());
-            let driver = Driver::new(
-                stream,
-                shared.clone(),
-                ResponseDecoder::with_max_reply_len(max_reply_len),
-            );
+            let driver = Driver::new(stream, shared.clone(), decoder);
             runtime.spawn(Box::pin(driver));
             Ok(shared)
         });

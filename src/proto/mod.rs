@@ -24,6 +24,7 @@ mod meta_key;
 mod meta_tests;
 pub mod server;
 
+pub(crate) use budget::SharedReplyBudget;
 pub use budget::DEFAULT_MAX_REPLY_LEN;
 pub use decode::ResponseDecoder;
 pub use encode::encode_request;
