@@ -120,7 +120,8 @@ impl PoolOptions {
 /// let options = PoolOptions::new()
 ///     .max_size(4)                                   // sockets
 ///     .max_in_flight(32)                             // pipelined calls on each
-///     .wait_timeout(Some(Duration::from_secs(1)));   // then Error::PoolTimeout
+///     .wait_timeout(Some(Duration::from_secs(1)))    // then Error::PoolTimeout
+///     .reply_budget(16 << 20);                       // replies held by all 4 together
 /// let client = Config::new(address).connect_pool(Smol, options)?;
 /// smol::block_on(async {
 ///     client.set("k", "v").await?;
