@@ -108,7 +108,8 @@ impl Budget {
     }
 
     fn give_back(&mut self) {
-        if let Some(shared) = &self.shared {
+        // Most replies charge nothing (single-line ones): no atomic for them.
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.used > 0) {
             shared.give_back(self.used);
         }
         self.used = 0;
