@@ -13,6 +13,7 @@ use event_listener::Event;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::connection::events;
+use crate::proto::{SharedReplyBudget, DEFAULT_MAX_REPLY_LEN};
 use crate::runtime::{connector, timeout, Address, AnyStream, Runtime, Transport};
 use crate::{Backend, Connect, Connection, ConnectionOptions, Error, Request, Response, Result};
 
@@ -35,6 +36,15 @@ pub struct PoolOptions {
     /// ([`ConnectionOptions::timeout`]): a call that reaches that first fails
     /// with [`Error::Timeout`], so no pool call outlasts its limit.
     pub wait_timeout: Option<Duration>,
+    /// The most bytes the replies in progress on all of the pool's
+    /// connections may hold together ([`DEFAULT_MAX_REPLY_LEN`], 64 MiB, by
+    /// default): what the pool as a whole buffers is bounded, not only each
+    /// connection ([`ConnectionOptions::max_reply_len`] still bounds one
+    /// reply). A reply that would take the pool past it is
+    /// [`Error::Protocol`] and its connection is dropped, as for a reply over
+    /// `max_reply_len`. Raise it with `max_reply_len` for a server with a
+    /// larger item size (`-I`), or for many large multi-key reads at once.
+    pub reply_budget: usize,
 }
 
 impl Default for PoolOptions {
@@ -44,6 +54,7 @@ impl Default for PoolOptions {
             max_in_flight: 16,
             idle_timeout: Some(Duration::from_secs(60)),
             wait_timeout: Some(Duration::from_secs(5)),
+            reply_budget: DEFAULT_MAX_REPLY_LEN,
         }
     }
 }
@@ -78,6 +89,12 @@ impl PoolOptions {
         self.wait_timeout = wait_timeout;
         self
     }
+
+    /// Sets [`reply_budget`](Self::reply_budget), in bytes.
+    pub fn reply_budget(mut self, reply_budget: usize) -> Self {
+        self.reply_budget = reply_budget;
+        self
+    }
 }
 
 /// A pool of pipelined connections to one server; a [`Backend`].
@@ -105,7 +122,8 @@ impl PoolOptions {
 /// let options = PoolOptions::new()
 ///     .max_size(4)                                   // sockets
 ///     .max_in_flight(32)                             // pipelined calls on each
-///     .wait_timeout(Some(Duration::from_secs(1)));   // then Error::PoolTimeout
+///     .wait_timeout(Some(Duration::from_secs(1)))    // then Error::PoolTimeout
+///     .reply_budget(16 << 20);                       // replies held by all 4 together
 /// smol::block_on(async {
 ///     let client = Config::new(address).pool(options).connect(Smol).await?;
 ///     client.set("k", "v").await?;
@@ -132,6 +150,8 @@ struct PoolInner<T> {
     runtime: Arc<dyn Runtime>,
     connection_options: ConnectionOptions,
     options: PoolOptions,
+    /// What the replies in progress on every connection take together.
+    reply_budget: Arc<SharedReplyBudget>,
     /// Set by `close`: no connection is handed out or opened after it.
     closed: AtomicBool,
     /// The id of the next slot. Ids are never reused: a checkout of a removed
@@ -192,6 +212,7 @@ where
                 connector: Arc::new(connector),
                 runtime: Arc::new(runtime),
                 connection_options,
+                reply_budget: SharedReplyBudget::new(options.reply_budget),
                 options,
                 closed: AtomicBool::new(false),
                 next_id: AtomicU64::new(0),
@@ -314,10 +335,11 @@ where
             Some(found) => found,
             None if can_grow => {
                 let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-                let connection = Connection::new(
+                let connection = Connection::sharing(
                     self.inner.connector.clone(),
                     self.inner.runtime.clone(),
                     self.inner.connection_options.clone(),
+                    Some(self.inner.reply_budget.clone()),
                 );
                 slots.push(Slot {
                     id,

@@ -121,6 +121,11 @@ impl CallGuard {
         }
     }
 
+    /// When the call times out (none without a runtime or a timeout).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline.as_ref().map(|(at, _)| *at)
+    }
+
     pub(crate) fn hold(&mut self, calls: CallsPermit) {
         self._calls = Some(calls);
     }

@@ -13,6 +13,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use futures_channel::oneshot;
 use futures_io::{AsyncRead, AsyncWrite};
@@ -177,10 +178,22 @@ where
         runtime: impl Runtime,
         options: ConnectionOptions,
     ) -> Self {
+        Self::sharing(connector, runtime, options, None)
+    }
+
+    /// [`Connection::new`], whose replies in progress are charged to
+    /// `reply_budget` as well (a pool's, shared by its connections).
+    pub(crate) fn sharing(
+        connector: impl Connect<T>,
+        runtime: impl Runtime,
+        options: ConnectionOptions,
+        reply_budget: Option<Arc<crate::proto::SharedReplyBudget>>,
+    ) -> Self {
+        let reconnect = Reconnect::new(Box::new(connector), Arc::new(runtime), reply_budget);
         Connection {
             inner: Arc::new(Inner {
                 current: Mutex::new(None),
-                reconnect: Some(Reconnect::new(Box::new(connector), Arc::new(runtime))),
+                reconnect: Some(reconnect),
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 options,
                 closed: AtomicBool::new(false),
@@ -217,8 +230,9 @@ where
         self.inner.closed.load(Ordering::SeqCst)
     }
 
-    /// The live queue of the current socket, opening a socket if there is none.
-    async fn shared(&self) -> Result<Arc<Shared>> {
+    /// The live queue of the current socket, opening a socket if there is
+    /// none, for a call that times out at `deadline`.
+    async fn shared(&self, deadline: Option<Instant>) -> Result<Arc<Shared>> {
         if self.is_closed() {
             return Err(Error::Closed);
         }
@@ -236,10 +250,7 @@ where
                 .and_then(|shared| shared.closed_error())
                 .unwrap_or(Error::ConnectionClosed));
         };
-        let options = &self.inner.options;
-        let shared = reconnect
-            .connect(options.connect_timeout, options.max_reply_len)
-            .await?;
+        let shared = reconnect.connect(&self.inner.options, deadline).await?;
         let mut current = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
         if self.is_closed() {
             drop(current);
@@ -313,7 +324,7 @@ where
         // A socket can be retired between the look and the queueing; a few
         // tries, not an endless loop, if sockets keep dying that fast.
         for _ in 0..3 {
-            let shared = self.shared().await?;
+            let shared = self.shared(guard.deadline()).await?;
             match shared.submit(pending) {
                 Ok(()) => {
                     guard.queued_on(shared);
@@ -346,7 +357,7 @@ impl Connection {
     ) -> Result<Self> {
         let connect = connector(address, transport.clone(), options.socket.clone());
         let connection = Connection::new(connect, transport, options);
-        connection.shared().await?;
+        connection.shared(None).await?;
         Ok(connection)
     }
 }

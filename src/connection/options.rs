@@ -48,7 +48,9 @@ pub struct ConnectionOptions {
     /// connection is closed, so a hostile or broken server cannot make the
     /// client buffer without bound. Default
     /// [`DEFAULT_MAX_REPLY_LEN`](crate::proto::DEFAULT_MAX_REPLY_LEN), 64 MiB:
-    /// raise it for a server run with a larger item size (`-I`).
+    /// raise it for a server run with a larger item size (`-I`). A
+    /// [`Pool`](crate::Pool) also bounds what its connections hold together:
+    /// [`PoolOptions::reply_budget`](crate::PoolOptions::reply_budget).
     pub max_reply_len: usize,
     /// The most calls queued on, or waiting for a reply from, this connection
     /// at once (1024 by default). A call beyond it waits for room, within its

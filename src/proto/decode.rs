@@ -107,6 +107,16 @@ impl ResponseDecoder {
         Self::with_max_reply_len(max_value_len)
     }
 
+    /// Charges every reply to `budget` too, which other decoders share (a
+    /// pool's connections): see `SharedReplyBudget`.
+    pub(crate) fn sharing(
+        mut self,
+        budget: std::sync::Arc<super::budget::SharedReplyBudget>,
+    ) -> Self {
+        self.budget.share(budget);
+        self
+    }
+
     /// The size limit of one reply, in bytes.
     pub fn max_reply_len(&self) -> usize {
         self.budget.limit()

@@ -54,6 +54,7 @@ mod table;
 #[cfg(test)]
 mod table_tests;
 
+pub(crate) use budget::SharedReplyBudget;
 pub use budget::DEFAULT_MAX_REPLY_LEN;
 pub use check::MAX_KEY_LEN;
 pub(crate) use classic_meta::{as_classic, as_meta, set_exptime, set_flags};
