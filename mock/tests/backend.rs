@@ -497,3 +497,36 @@ fn clear_and_raw_commands() {
     ));
     assert_eq!(mock.len(), 1);
 }
+
+#[test]
+fn lru_settings_are_checked_as_memcached_checks_them() {
+    use memclient::{Lru, LruFactor, LruMode};
+    let mock = MockMemcache::new();
+    let tune = |hot, warm, hot_max, warm_max| {
+        Request::Lru(Lru::Tune {
+            hot_percent: hot,
+            warm_percent: warm,
+            hot_max_factor: LruFactor(hot_max),
+            warm_max_factor: LruFactor(warm_max),
+        })
+    };
+    assert_eq!(call(&mock, tune(20, 20, 0.1, 2.0)), Ok(Response::Ok));
+    assert_eq!(
+        call(&mock, tune(50, 50, 0.1, 2.0)),
+        Err(Error::UnknownCommand(
+            "hot and warm pcts must not exceed 80".into()
+        ))
+    );
+    assert_eq!(
+        call(&mock, tune(20, 20, 0.0, 2.0)),
+        Err(Error::UnknownCommand(
+            "hot/warm age factors must be greater than 0".into()
+        ))
+    );
+    let mode = Request::Lru(Lru::Mode(LruMode::Flat));
+    assert_eq!(call(&mock, mode), Ok(Response::Ok));
+    assert_eq!(
+        call(&mock, Request::Lru(Lru::TempTtl(-1))),
+        Ok(Response::Ok)
+    );
+}

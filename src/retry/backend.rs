@@ -28,7 +28,7 @@ use crate::{Backend, Error, Request, Result};
 /// let client = Config::new("127.0.0.1:11211")      // or Config::servers([..]), .pool(..)
 ///     .key_prefix("app:")
 ///     .errors_as_misses(true)
-///     .retry(RetryOptions::new().delay(Duration::from_millis(5), Duration::from_millis(50)))
+///     .retry(RetryOptions::new().delay(Duration::from_millis(5)).max_delay(Duration::from_millis(50)))
 ///     .connect(Smol)                                // a Client<Retry<Connection>>
 ///     .await?;
 /// # Ok(())

@@ -163,9 +163,14 @@ impl RetryOptions {
         self
     }
 
-    /// Sets [`delay`](Self::delay) and [`max_delay`](Self::max_delay).
-    pub fn delay(mut self, delay: Duration, max_delay: Duration) -> Self {
+    /// Sets [`delay`](Self::delay).
+    pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// Sets [`max_delay`](Self::max_delay).
+    pub fn max_delay(mut self, max_delay: Duration) -> Self {
         self.max_delay = max_delay;
         self
     }

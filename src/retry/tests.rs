@@ -210,7 +210,8 @@ fn jitter_stays_within_the_delay_and_varies() {
         Scripted::default(),
         RetryOptions::default()
             .jitter(1.0)
-            .delay(Duration::from_millis(100), Duration::from_millis(150)),
+            .delay(Duration::from_millis(100))
+            .max_delay(Duration::from_millis(150)),
     );
     let delays: Vec<Duration> = (0..100).map(|_| retry.delay(1)).collect();
     assert!(delays.iter().all(|d| *d <= Duration::from_millis(100)));

@@ -20,7 +20,11 @@ pub enum Stream<Tcp, Unix> {
     Tls(Box<crate::tls::TlsStream<Tcp>>),
 }
 
-#[cfg(feature = "tls")]
+// Used by the adapters' `finish_connect`.
+#[cfg(all(
+    feature = "tls",
+    any(feature = "smol", feature = "async-std", feature = "tokio")
+))]
 impl<Tcp, Unix> Stream<Tcp, Unix>
 where
     Tcp: AsyncRead + AsyncWrite + Unpin,

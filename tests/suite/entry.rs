@@ -80,7 +80,8 @@ fn every_form_keeps_errors_as_misses() {
         let retry = || {
             RetryOptions::new()
                 .attempts(2)
-                .delay(Duration::from_millis(1), Duration::from_millis(1))
+                .delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(1))
         };
         let connection = connect(Config::new(&down).lazy(true).errors_as_misses(true)).await;
         assert_eq!(connection.get("k").await.unwrap(), None);

@@ -54,6 +54,7 @@ impl Cache {
                 }
             }
             Request::LruCrawler(command) => self.lru_crawler(command, now),
+            Request::Lru(command) => lru(command),
             _ => Err(Error::UnknownCommand(String::new())),
         }
     }
@@ -254,4 +255,31 @@ fn uri_encode(key: &[u8]) -> String {
         }
     }
     out
+}
+
+/// `lru tune|mode|temp_ttl`: memcached's checks and answers. The mock keeps
+/// one list per slab class whatever the settings, so they change nothing
+/// else.
+fn lru(command: memclient::Lru) -> Result<Response> {
+    match command {
+        memclient::Lru::Tune {
+            hot_percent,
+            warm_percent,
+            hot_max_factor,
+            warm_max_factor,
+        } => {
+            if u16::from(hot_percent) + u16::from(warm_percent) > 80 {
+                Err(Error::UnknownCommand(
+                    "hot and warm pcts must not exceed 80".into(),
+                ))
+            } else if !(hot_max_factor.0 > 0.0 && warm_max_factor.0 > 0.0) {
+                Err(Error::UnknownCommand(
+                    "hot/warm age factors must be greater than 0".into(),
+                ))
+            } else {
+                Ok(Response::Ok)
+            }
+        }
+        _ => Ok(Response::Ok),
+    }
 }
