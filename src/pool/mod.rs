@@ -7,95 +7,19 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use event_listener::Event;
 use futures_io::{AsyncRead, AsyncWrite};
 
+mod options;
+
+pub use options::PoolOptions;
+
 use crate::connection::events;
-use crate::proto::{SharedReplyBudget, DEFAULT_MAX_REPLY_LEN};
+use crate::proto::SharedReplyBudget;
 use crate::runtime::{connector, timeout, Address, AnyStream, Runtime, Transport};
 use crate::{Backend, Connect, Connection, ConnectionOptions, Error, Request, Response, Result};
-
-/// How a [`Pool`] grows, shrinks and waits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PoolOptions {
-    /// The most connections the pool opens (8 by default). 0 counts as 1.
-    pub max_size: usize,
-    /// The most calls in flight on one connection (pipelined; 16 by default).
-    /// 1 gives each call a connection of its own, as classic pools do; 0
-    /// counts as 1.
-    pub max_in_flight: usize,
-    /// Connections unused this long are closed (pymemcache's
-    /// `pool_idle_timeout`; 60 seconds by default; `None` keeps them).
-    pub idle_timeout: Option<Duration>,
-    /// The longest a call waits for room on a connection before failing with
-    /// [`Error::PoolTimeout`] (`None`: wait as long as it takes; 5 seconds by default).
-    /// The wait also counts against the call's own timeout
-    /// ([`ConnectionOptions::timeout`]): a call that reaches that first fails
-    /// with [`Error::Timeout`], so no pool call outlasts its limit.
-    pub wait_timeout: Option<Duration>,
-    /// The most bytes the replies in progress on all of the pool's
-    /// connections may hold together ([`DEFAULT_MAX_REPLY_LEN`], 64 MiB, by
-    /// default): what the pool as a whole buffers is bounded, not only each
-    /// connection ([`ConnectionOptions::max_reply_len`] still bounds one
-    /// reply). A reply that would take the pool past it is
-    /// [`Error::Protocol`] and its connection is dropped, as for a reply over
-    /// `max_reply_len`. Raise it with `max_reply_len` for a server with a
-    /// larger item size (`-I`), or for many large multi-key reads at once.
-    pub reply_budget: usize,
-}
-
-impl Default for PoolOptions {
-    fn default() -> Self {
-        PoolOptions {
-            max_size: 8,
-            max_in_flight: 16,
-            idle_timeout: Some(Duration::from_secs(60)),
-            wait_timeout: Some(Duration::from_secs(5)),
-            reply_budget: DEFAULT_MAX_REPLY_LEN,
-        }
-    }
-}
-
-impl PoolOptions {
-    /// Options with every default.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets [`max_size`](Self::max_size) (0 counts as 1 when the pool uses it).
-    pub fn max_size(mut self, max_size: usize) -> Self {
-        self.max_size = max_size;
-        self
-    }
-
-    /// Sets [`max_in_flight`](Self::max_in_flight) (0 counts as 1 when the
-    /// pool uses it).
-    pub fn max_in_flight(mut self, max_in_flight: usize) -> Self {
-        self.max_in_flight = max_in_flight;
-        self
-    }
-
-    /// Sets [`idle_timeout`](Self::idle_timeout).
-    pub fn idle_timeout(mut self, idle_timeout: Option<Duration>) -> Self {
-        self.idle_timeout = idle_timeout;
-        self
-    }
-
-    /// Sets [`wait_timeout`](Self::wait_timeout).
-    pub fn wait_timeout(mut self, wait_timeout: Option<Duration>) -> Self {
-        self.wait_timeout = wait_timeout;
-        self
-    }
-
-    /// Sets [`reply_budget`](Self::reply_budget), in bytes.
-    pub fn reply_budget(mut self, reply_budget: usize) -> Self {
-        self.reply_budget = reply_budget;
-        self
-    }
-}
 
 /// A pool of pipelined connections to one server; a [`Backend`].
 ///
@@ -461,104 +385,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::runtime::BoxFuture;
-
-    /// A runtime for checkouts alone: nothing here connects, spawns or
-    /// sleeps, and its clock moves only when the test moves it.
-    #[derive(Clone)]
-    struct Idle(Arc<Mutex<Instant>>);
-
-    impl Idle {
-        fn new() -> Self {
-            Idle(Arc::new(Mutex::new(Instant::now())))
-        }
-
-        fn advance(&self, by: Duration) {
-            *self.0.lock().unwrap() += by;
-        }
-    }
-
-    impl Runtime for Idle {
-        fn spawn(&self, _future: BoxFuture<'static, ()>) {}
-        fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
-            Box::pin(std::future::pending())
-        }
-        fn now(&self) -> Instant {
-            *self.0.lock().unwrap()
-        }
-    }
-
-    type TestPool = Pool<futures_util::io::Cursor<Vec<u8>>>;
-
-    fn pool_on(clock: Idle, options: PoolOptions) -> TestPool {
-        let never = || -> BoxFuture<'static, std::io::Result<_>> {
-            Box::pin(async { Err(std::io::ErrorKind::Unsupported.into()) })
-        };
-        Pool::new(never, clock, ConnectionOptions::default(), options)
-    }
-
-    fn pool(max_size: usize) -> TestPool {
-        let options = PoolOptions::new().max_size(max_size).max_in_flight(2);
-        pool_on(Idle::new(), options)
-    }
-
-    fn in_flight(pool: &TestPool) -> Vec<usize> {
-        pool.inner
-            .lock()
-            .iter()
-            .map(|slot| slot.in_flight)
-            .collect()
-    }
-
-    #[test]
-    fn a_checkout_of_a_removed_connection_never_touches_its_successor() {
-        let pool = pool(1);
-        let first = pool.try_checkout(1).expect("room");
-        let mut second = pool.try_checkout(1).expect("room on the same connection");
-        // The second call fails on the connection: it is removed from the pool.
-        second.broken = true;
-        drop(second);
-        assert!(in_flight(&pool).is_empty());
-        // A new connection takes the free place and has one call of its own.
-        let third = pool.try_checkout(1).expect("room on a new connection");
-        assert_eq!(in_flight(&pool), vec![1]);
-        // The first call ends: its connection is gone, the new one keeps its call.
-        drop(first);
-        assert_eq!(in_flight(&pool), vec![1]);
-        drop(third);
-        assert_eq!(in_flight(&pool), vec![0]);
-    }
-
-    #[test]
-    fn a_connection_idle_past_the_idle_timeout_of_the_runtime_clock_is_replaced() {
-        let clock = Idle::new();
-        let options = PoolOptions::new()
-            .max_size(1)
-            .idle_timeout(Some(Duration::from_secs(60)));
-        let pool = pool_on(clock.clone(), options);
-        let first = pool.try_checkout(1).expect("room").id;
-        clock.advance(Duration::from_secs(59));
-        let kept = pool.try_checkout(1).expect("room").id;
-        assert_eq!(kept, first, "59 s idle: still the same connection");
-        clock.advance(Duration::from_secs(61));
-        let fresh = pool.try_checkout(1).expect("room").id;
-        assert_ne!(fresh, first, "61 s idle: closed, and a new one opened");
-        assert_eq!(pool.size(), 1);
-    }
-
-    #[test]
-    fn a_zero_size_or_zero_in_flight_counts_as_one_as_documented() {
-        let options = PoolOptions::new().max_size(0).max_in_flight(0);
-        assert_eq!((options.max_size, options.max_in_flight), (0, 0));
-        let pool = pool_on(Idle::new(), options);
-        let held = pool.try_checkout(1).expect("one connection, one call");
-        assert!(
-            pool.try_checkout(1).is_none(),
-            "no second call, no second connection"
-        );
-        drop(held);
-        assert!(pool.try_checkout(1).is_some());
-    }
-}
+mod tests;
