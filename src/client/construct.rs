@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use super::{Client, ClientOptions};
-use crate::runtime::{Runtime, Transport};
+use crate::runtime::Runtime;
 use crate::serde::{PyFlags, Serde};
-use crate::{Backend, Config, Connection, Result};
+use crate::{Backend, Result};
 
 /// The runtime a client sleeps on, if it has one. The core stays
 /// runtime-free: a client built on a bare backend has none.
@@ -19,23 +19,6 @@ impl std::fmt::Debug for Timer {
         } else {
             "Timer(none)"
         })
-    }
-}
-
-impl Client<Connection> {
-    /// Connects to the server at `address` on `runtime` with every default:
-    /// short for `Config::new(address).connect(runtime)` (see [`Config`]
-    /// for every other form).
-    ///
-    /// ```no_run
-    /// # #[cfg(feature = "tokio")]
-    /// # async fn demo() -> memclient::Result<()> {
-    /// let client = memclient::Client::connect("127.0.0.1:11211", memclient::tokio::Tokio).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn connect(address: &str, runtime: impl Transport) -> Result<Self> {
-        Config::new(address).connect(runtime).await
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`Config`]: the one way to build a client, over one connection, a pool, a
 //! cluster, or any of them retried.
 
+mod client;
 mod open;
 
 use std::marker::PhantomData;
