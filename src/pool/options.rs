@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::proto::DEFAULT_MAX_REPLY_LEN;
 
-/// How a [`Pool`] grows, shrinks and waits.
+/// How a [`Pool`](crate::Pool) grows, shrinks and waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolOptions {
@@ -18,17 +18,17 @@ pub struct PoolOptions {
     /// `pool_idle_timeout`; 60 seconds by default; `None` keeps them).
     pub idle_timeout: Option<Duration>,
     /// The longest a call waits for room on a connection before failing with
-    /// [`Error::PoolTimeout`] (`None`: wait as long as it takes; 5 seconds by default).
+    /// [`Error::PoolTimeout`](crate::Error::PoolTimeout) (`None`: wait as long as it takes; 5 seconds by default).
     /// The wait also counts against the call's own timeout
-    /// ([`ConnectionOptions::timeout`]): a call that reaches that first fails
-    /// with [`Error::Timeout`], so no pool call outlasts its limit.
+    /// ([`ConnectionOptions::timeout`](crate::ConnectionOptions::timeout)): a call that reaches that first fails
+    /// with [`Error::Timeout`](crate::Error::Timeout), so no pool call outlasts its limit.
     pub wait_timeout: Option<Duration>,
     /// The most bytes the replies in progress on all of the pool's
     /// connections may hold together ([`DEFAULT_MAX_REPLY_LEN`], 64 MiB, by
     /// default): what the pool as a whole buffers is bounded, not only each
-    /// connection ([`ConnectionOptions::max_reply_len`] still bounds one
+    /// connection ([`ConnectionOptions::max_reply_len`](crate::ConnectionOptions::max_reply_len) still bounds one
     /// reply). A reply that would take the pool past it is
-    /// [`Error::Protocol`] and its connection is dropped, as for a reply over
+    /// [`Error::Protocol`](crate::Error::Protocol) and its connection is dropped, as for a reply over
     /// `max_reply_len`. Raise it with `max_reply_len` for a server with a
     /// larger item size (`-I`), or for many large multi-key reads at once.
     pub reply_budget: usize,
