@@ -25,10 +25,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     pub async fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<S::Value>> {
         let key = self.read_key(key.as_ref())?;
         self.read(async {
-            let value = self
-                .fetch(RetrieveCommand::Get, vec![key], false)
-                .await?
-                .pop();
+            let value = self.fetch_one(RetrieveCommand::Get, key).await?.pop();
             value.map(|value| self.deserialize(value)).transpose()
         })
         .await
@@ -98,10 +95,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     pub async fn gets(&self, key: impl AsRef<[u8]>) -> Result<Option<(S::Value, u64)>> {
         let key = self.read_key(key.as_ref())?;
         self.read(async {
-            let value = self
-                .fetch(RetrieveCommand::Gets, vec![key], false)
-                .await?
-                .pop();
+            let value = self.fetch_one(RetrieveCommand::Gets, key).await?.pop();
             value.map(|value| self.with_cas(value)).transpose()
         })
         .await
@@ -222,6 +216,16 @@ impl<B: Backend, S: Serde> Client<B, S> {
         }
         let keys = keys.into_iter().map(|(key, _)| key).collect();
         self.retrieve(command, keys).await
+    }
+
+    /// `fetch` of one key: a classic key goes straight into the request's
+    /// list of keys, not through a list of (key, binary) pairs first (one
+    /// allocation less per `get`, the call made most often).
+    async fn fetch_one(&self, command: RetrieveCommand, key: (Bytes, bool)) -> Result<Vec<Value>> {
+        match key {
+            (key, false) => self.retrieve(command, vec![key]).await,
+            binary => self.fetch(command, vec![binary], false).await,
+        }
     }
 
     /// Runs a read, turning its errors into misses when the client ignores errors.

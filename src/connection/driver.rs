@@ -17,8 +17,8 @@ use std::task::{Context, Poll};
 use bytes::{Buf, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::call::CallSlot;
-use super::shared::{Pending, ReplySender, Shared};
+use super::shared::{Pending, Shared};
+use super::slot::CallSlot;
 use crate::proto::{encode_request, ResponseDecoder};
 use crate::{Error, Request, Response, Result};
 
@@ -43,7 +43,6 @@ const BACKLOG_PRUNE: usize = 1024;
 /// A written request waiting for its reply.
 struct InFlight {
     request: Request,
-    reply: ReplySender,
     slot: Arc<CallSlot>,
 }
 
@@ -71,7 +70,7 @@ pub struct Driver<T> {
     /// Written requests that wait for a reply, oldest first.
     in_flight: VecDeque<InFlight>,
     /// `noreply` requests in the write buffer: done once it is flushed.
-    unflushed_noreply: Vec<(ReplySender, Arc<CallSlot>)>,
+    unflushed_noreply: Vec<Arc<CallSlot>>,
     decoder: ResponseDecoder,
     /// A `quit` or `shutdown` was written: nothing may follow it.
     closing: bool,
@@ -118,7 +117,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             }
             // Some commands must be alone on the wire (memcached drops what is
             // pipelined after `lru_crawler metadump`): wait for the others first.
-            let alone = pending.alone;
+            let alone = pending.slot.alone();
             if alone && (!self.in_flight.is_empty() || !self.write_buf.is_empty()) {
                 break;
             }
@@ -135,11 +134,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             if request.expects_reply() {
                 self.in_flight.push_back(InFlight {
                     request,
-                    reply: pending.reply,
                     slot: pending.slot,
                 });
             } else {
-                self.unflushed_noreply.push((pending.reply, pending.slot));
+                self.unflushed_noreply.push(pending.slot);
             }
         }
         if self.backlog.len() >= self.prune_at {
@@ -152,7 +150,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             // never be answered on this connection.
             let queued = self.shared.close(Error::ConnectionClosed);
             for pending in self.backlog.drain(..).chain(queued) {
-                let _ = pending.reply.send(Err(Error::ConnectionClosed));
+                pending.slot.answer(Err(Error::ConnectionClosed));
             }
         }
         Ok(took)
@@ -176,9 +174,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             match Pin::new(&mut self.io).poll_flush(cx) {
                 Poll::Ready(Ok(())) => {
                     self.needs_flush = false;
-                    for (reply, slot) in self.unflushed_noreply.drain(..) {
-                        slot.answered();
-                        let _ = reply.send(Ok(Response::NoReply));
+                    for slot in self.unflushed_noreply.drain(..) {
+                        slot.answer(Ok(Response::NoReply));
                     }
                     progress = true;
                 }
@@ -230,8 +227,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                     let head = self.in_flight.pop_front().expect("head exists");
                     // The caller may be gone (cancelled or timed out): the
                     // reply was consumed all the same, which is all that matters.
-                    head.slot.answered();
-                    let _ = head.reply.send(reply);
+                    head.slot.answer(reply);
                     progress = true;
                 }
             }
@@ -258,8 +254,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 .filter(|p| p.request.closes_connection());
             if closer.is_some() && self.in_flight.len() == 1 {
                 let closer = self.in_flight.pop_back().expect("checked above");
-                closer.slot.answered();
-                let _ = closer.reply.send(Ok(Response::NoReply));
+                closer.slot.answer(Ok(Response::NoReply));
             }
             if self.in_flight.is_empty() {
                 return Ok(());
@@ -299,17 +294,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
 
     /// Stops the connection: every caller still waiting gets `error`.
     fn finish(&mut self, error: Error) {
+        self.fail_all(error);
+        self.done = true;
+    }
+}
+
+impl<T> Driver<T> {
+    /// Marks the socket closed and answers every call still on it with `error`.
+    fn fail_all(&mut self, error: Error) {
         let queued = self.shared.close(error.clone());
         let waiting = self
             .in_flight
             .drain(..)
-            .map(|call| call.reply)
-            .chain(self.backlog.drain(..).chain(queued).map(|p| p.reply))
-            .chain(self.unflushed_noreply.drain(..).map(|(reply, _)| reply));
-        for reply in waiting {
-            let _ = reply.send(Err(error.clone()));
+            .map(|call| call.slot)
+            .chain(self.backlog.drain(..).chain(queued).map(|p| p.slot))
+            .chain(self.unflushed_noreply.drain(..));
+        for slot in waiting {
+            slot.answer(Err(error.clone()));
         }
-        self.done = true;
     }
 }
 
@@ -336,16 +338,7 @@ impl<T> Drop for Driver<T> {
         // A driver dropped without finishing (its runtime shut down) must not
         // leave callers waiting forever.
         if !self.done {
-            let queued = self.shared.close(Error::ConnectionClosed);
-            let waiting = self
-                .in_flight
-                .drain(..)
-                .map(|call| call.reply)
-                .chain(self.backlog.drain(..).chain(queued).map(|p| p.reply))
-                .chain(self.unflushed_noreply.drain(..).map(|(reply, _)| reply));
-            for reply in waiting {
-                let _ = reply.send(Err(Error::ConnectionClosed));
-            }
+            self.fail_all(Error::ConnectionClosed);
         }
     }
 }

@@ -314,27 +314,37 @@ fn measure_tls(
     ))
 }
 
-/// Allocations per op of memclient on smol for get, set and get_many.
-fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(Workload, Result<f64, String>)> {
+/// Allocations per op of memclient on smol for get, set (with and without
+/// `noreply`, with and without a call timeout) and get_many.
+fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(String, Result<f64, String>)> {
     if !args.selects_client("memclient/smol") {
         return Vec::new();
     }
-    [Workload::Get, Workload::Set, Workload::GetMany]
-        .into_iter()
-        .filter(|&workload| args.selects_workload(workload))
-        .map(|workload| {
-            let figure = memclient_runs::allocations_per_op(
-                &bench.smol,
-                || memclient::smol::Smol,
-                workload,
-                &bench.data,
-                &bench.address,
-                ops / 10,
-                ops,
-            );
-            (workload, figure)
-        })
-        .collect()
+    use memclient_runs::AllocVariant::{NoTimeout, Noreply, Plain};
+    [
+        (Workload::Get, Plain),
+        (Workload::Get, NoTimeout),
+        (Workload::Set, Plain),
+        (Workload::Set, NoTimeout),
+        (Workload::Set, Noreply),
+        (Workload::GetMany, Plain),
+    ]
+    .into_iter()
+    .filter(|&(workload, _)| args.selects_workload(workload))
+    .map(|(workload, variant)| {
+        let figure = memclient_runs::allocations_per_op(
+            &bench.smol,
+            || memclient::smol::Smol,
+            workload,
+            variant,
+            &bench.data,
+            &bench.address,
+            ops / 10,
+            ops,
+        );
+        (format!("{}{}", workload.name(), variant.suffix()), figure)
+    })
+    .collect()
 }
 
 /// What was run, where: for the report.

@@ -197,7 +197,7 @@ pub fn variants(rows: &[Row]) -> String {
 }
 
 /// The allocations table.
-pub fn allocations(figures: &[(Workload, Result<f64, String>)]) -> String {
+pub fn allocations(figures: &[(String, Result<f64, String>)]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -209,7 +209,7 @@ pub fn allocations(figures: &[(Workload, Result<f64, String>)]) -> String {
             Ok(per_op) => format!("{per_op:.2}"),
             Err(error) => format!("FAILED: {error}"),
         };
-        let _ = writeln!(out, "| {} | {} |", workload.name(), figure);
+        let _ = writeln!(out, "| {} | {} |", workload, figure);
     }
     out
 }
