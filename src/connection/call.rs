@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::budget::CallsPermit;
 use super::shared::Shared;
-use super::slot::CallSlot;
+use super::slot::{CallSlot, SlotPool};
 use crate::runtime::Runtime;
 use crate::Error;
 
@@ -82,8 +82,12 @@ impl CallGuard {
     }
 
     /// Every reply came: nothing to watch.
-    pub(crate) fn finish(mut self) {
+    /// A single call's slot goes back to `pool` for the next call.
+    pub(crate) fn finish(mut self, pool: &SlotPool) {
         self.finished = true;
+        if let Slots::One([slot]) = std::mem::replace(&mut self.slots, Slots::Empty) {
+            pool.put_back(slot);
+        }
     }
 
     /// The call's timeout fired: a reply still owed is overdue now.

@@ -25,7 +25,7 @@ use deadline::SharedTimer;
 pub use driver::Driver;
 use reconnect::Reconnect;
 use shared::{Pending, Shared};
-use slot::CallSlot;
+use slot::{CallSlot, SlotPool};
 
 use crate::proto::ResponseDecoder;
 use crate::runtime::{Address, BoxFuture, Runtime, SocketOptions, Transport};
@@ -170,6 +170,8 @@ struct Inner<T> {
     budget: Arc<Budget>,
     /// The timer the calls' deadlines share (see `deadline.rs`).
     timer: SharedTimer,
+    /// Slots of finished calls, for the next calls.
+    slots: SlotPool,
     options: ConnectionOptions,
     /// Set by `close`: no call is made and no socket opened after it.
     closed: AtomicBool,
@@ -226,6 +228,7 @@ where
                 reconnect: None,
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 timer: SharedTimer::default(),
+                slots: SlotPool::default(),
                 options,
                 closed: AtomicBool::new(false),
                 _transport: PhantomData,
@@ -248,6 +251,7 @@ where
                 reconnect: Some(Reconnect::new(Box::new(connector), Arc::new(runtime))),
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 timer: SharedTimer::default(),
+                slots: SlotPool::default(),
                 options,
                 closed: AtomicBool::new(false),
                 _transport: PhantomData,
@@ -385,7 +389,7 @@ where
         };
         match outcome {
             Ok(replies) => {
-                guard.finish();
+                guard.finish(&self.inner.slots);
                 replies
             }
             Err(error) => {
@@ -429,11 +433,12 @@ where
 {
     async fn call(&self, request: Request) -> Result<Response> {
         request.validate()?;
-        // One request, one allocation of the connection's own: its slot.
+        // One request, and no allocation of the connection's own: its slot
+        // is a finished call's, or new when none is free.
         let budget = &self.inner.budget;
         let admit = async {
             let (calls, bytes) = budget.admit_one(&request).await;
-            (calls, Slots::One([CallSlot::new(request, bytes)]))
+            (calls, Slots::One([self.inner.slots.slot(request, bytes)]))
         };
         self.run(admit, |slots| slots[0].take_reply()).await?
     }

@@ -74,8 +74,9 @@ impl CallSlot {
 
     /// The driver read the reply (or flushed a request that needs none), or
     /// the socket failed under it. Wakes the caller; a reply whose caller
-    /// left is dropped here.
-    pub(crate) fn answer(&self, reply: Result<Response>) {
+    /// left is dropped here. The driver's hold on the slot ends before the
+    /// caller is woken, so the caller usually finds it its own, to reuse.
+    pub(crate) fn answer(self: Arc<Self>, reply: Result<Response>) {
         let mut state = self.lock();
         match state.stage {
             Stage::Queued(..) | Stage::Written => state.stage = Stage::Replied(reply),
@@ -84,6 +85,7 @@ impl CallSlot {
         }
         let waker = state.waker.take();
         drop(state);
+        drop(self);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -145,6 +147,55 @@ impl CallSlot {
     }
 }
 
+/// Slots of finished calls, kept for the next calls of the connection: a
+/// slot is put back only when nothing else holds it (`Arc::get_mut`), so no
+/// driver, queue or watch can see it change hands.
+#[derive(Default)]
+pub(crate) struct SlotPool {
+    free: Mutex<Vec<Arc<CallSlot>>>,
+}
+
+/// Slots kept at most: enough for the calls of a busy connection to find
+/// one, few enough that an idle one holds little.
+const POOL_MAX: usize = 64;
+
+impl SlotPool {
+    fn lock(&self) -> MutexGuard<'_, Vec<Arc<CallSlot>>> {
+        // Pushes and pops only: a poisoned lock is still consistent.
+        self.free.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A slot for `request`: a kept one if there is one, else a new one.
+    pub(crate) fn slot(&self, request: Request, permit: BytesPermit) -> Arc<CallSlot> {
+        let kept = self.lock().pop();
+        if let Some(mut slot) = kept {
+            if let Some(fresh) = Arc::get_mut(&mut slot) {
+                fresh.alone = request.must_be_alone();
+                let state = fresh.state.get_mut().unwrap_or_else(|p| p.into_inner());
+                state.stage = Stage::Queued(request, permit);
+                state.waker = None;
+                return slot;
+            }
+        }
+        CallSlot::new(request, permit)
+    }
+
+    /// Keeps `slot` for a later call, if nothing else holds it any more.
+    pub(crate) fn put_back(&self, mut slot: Arc<CallSlot>) {
+        let Some(done) = Arc::get_mut(&mut slot) else {
+            return;
+        };
+        // Nothing of the finished call stays alive in the pool.
+        let state = done.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        state.stage = Stage::Done;
+        state.waker = None;
+        let mut free = self.lock();
+        if free.len() < POOL_MAX {
+            free.push(slot);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,7 +226,7 @@ mod tests {
         assert!(slot.poll_ready(&mut cx).is_pending());
         assert!(slot.start_write().is_some());
         assert!(slot.owes_reply());
-        slot.answer(Ok(Response::NoReply));
+        slot.clone().answer(Ok(Response::NoReply));
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         assert!(slot.poll_ready(&mut cx).is_ready());
         assert!(matches!(slot.take_reply(), Ok(Response::NoReply)));
@@ -196,8 +247,25 @@ mod tests {
         assert!(written.start_write().is_some());
         assert!(written.give_up(), "its reply is owed");
         assert!(written.owes_reply());
-        written.answer(Ok(Response::NoReply));
+        written.clone().answer(Ok(Response::NoReply));
         assert!(!written.owes_reply(), "the late reply came and was dropped");
         assert!(matches!(written.take_reply(), Err(Error::ConnectionClosed)));
+    }
+
+    #[test]
+    fn a_slot_is_reused_only_once_nothing_else_holds_it() {
+        let pool = SlotPool::default();
+        let held = slot();
+        let other = held.clone();
+        pool.put_back(held);
+        assert!(pool.lock().is_empty(), "still held by another: not kept");
+        let first = Arc::as_ptr(&other);
+        pool.put_back(other);
+        assert_eq!(pool.lock().len(), 1);
+        let budget = super::super::budget::Budget::new(4, 1 << 20);
+        let (_calls, permit) = futures_lite::future::block_on(budget.admit_one(&Request::Version));
+        let again = pool.slot(Request::Version, permit);
+        assert_eq!(Arc::as_ptr(&again), first, "the kept slot is reused");
+        assert!(again.start_write().is_some(), "with the new request in it");
     }
 }

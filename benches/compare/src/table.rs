@@ -201,9 +201,9 @@ pub fn allocations(figures: &[(String, Result<f64, String>)]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| memclient/smol, steady state | heap allocations per op |"
+        "| memclient on | steady state | heap allocations per op |"
     );
-    let _ = writeln!(out, "|---|---:|");
+    let _ = writeln!(out, "|---|---|---:|");
     for (workload, figure) in figures {
         let figure = match figure {
             Ok(per_op) => format!("{per_op:.2}"),
