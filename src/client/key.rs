@@ -210,7 +210,7 @@ mod tests {
         // Kept keys pin their buffers; dropped ones let it be taken back.
         let kept: Vec<(usize, Bytes)> = (0..2000)
             .filter_map(|i| {
-                let key = wire_key(b"p:", expected(i)[2..].as_bytes(), false).unwrap();
+                let key = wire_key(b"p:", &expected(i).as_bytes()[2..], false).unwrap();
                 assert_eq!(&key[..], expected(i).as_bytes());
                 (i % 3 == 0).then_some((i, key))
             })
