@@ -63,6 +63,8 @@ pub struct Driver<T> {
     write_buf: BytesMut,
     needs_flush: bool,
     read_buf: BytesMut,
+    /// `MIN_READ` bytes, zeroed once: where small reads land first.
+    small_read: Box<[u8]>,
     /// How much the next read may bring (see `MIN_READ`).
     read_size: usize,
     /// When the backlog is pruned next (see `BACKLOG_PRUNE`).
@@ -90,6 +92,7 @@ impl<T> Driver<T> {
             write_buf: BytesMut::with_capacity(16 * 1024),
             needs_flush: false,
             read_buf: BytesMut::new(),
+            small_read: vec![0; MIN_READ].into_boxed_slice(),
             read_size: MIN_READ,
             in_flight: VecDeque::new(),
             unflushed_noreply: Vec::new(),
@@ -192,14 +195,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         if self.read_buf.capacity() - self.read_buf.len() < room {
             self.read_buf.reserve(room.max(READ_RESERVE));
         }
-        let start = self.read_buf.len();
-        self.read_buf.resize(start + room, 0);
-        let result = Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]);
-        let read = match &result {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
+        let result = if room <= MIN_READ {
+            // Small replies (the common case): read into memory zeroed once
+            // and copy what came, instead of zeroing `room` bytes of the
+            // read buffer on every read, the idle ones included.
+            let result = Pin::new(&mut self.io).poll_read(cx, &mut self.small_read[..]);
+            if let Poll::Ready(Ok(n)) = &result {
+                self.read_buf.extend_from_slice(&self.small_read[..*n]);
+            }
+            result
+        } else {
+            let start = self.read_buf.len();
+            self.read_buf.resize(start + room, 0);
+            let result = Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]);
+            let read = match &result {
+                Poll::Ready(Ok(n)) => *n,
+                _ => 0,
+            };
+            self.read_buf.truncate(start + read);
+            result
         };
-        self.read_buf.truncate(start + read);
         match result {
             Poll::Ready(Ok(0)) => Ok(None),
             Poll::Ready(Ok(read)) => {
