@@ -18,9 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use memclient::smol::Smol;
-use memclient::{
-    Client, Cluster, ClusterOptions, ConnectionOptions, NodeStatus, Request, Response,
-};
+use memclient::{Client, Cluster, ClusterOptions, Config, NodeStatus, Request, Response};
 
 fn main() {
     let (addresses, mut owned) = match servers() {
@@ -37,22 +35,24 @@ fn main() {
     };
     println!("servers: {}", addresses.join(", "));
 
-    let mut connection = ConnectionOptions::default();
-    connection.connect_timeout = Some(Duration::from_millis(300));
-    connection.timeout = Some(Duration::from_millis(300));
-    let options = ClusterOptions::default()
-        .probes_before_dead(1)
-        .probe_interval(Duration::from_millis(200))
-        .dead_timeout(Duration::from_secs(2))
-        .errors_as_misses(true);
-    let cluster = match Cluster::open(&addresses, Smol, connection, options) {
-        Ok(cluster) => cluster,
+    let config = Config::servers(&addresses)
+        .connect_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_millis(300))
+        .cluster(
+            ClusterOptions::new()
+                .probes_before_dead(1)
+                .probe_interval(Duration::from_millis(200))
+                .dead_timeout(Duration::from_secs(2))
+                .errors_as_misses(true),
+        );
+    let client = match smol::block_on(config.connect(Smol)) {
+        Ok(client) => client,
         Err(error) => {
             eprintln!("bad server address: {error}");
             return;
         }
     };
-    let client = Client::new(cluster.clone());
+    let cluster = client.backend().clone();
     let keys: Vec<String> = (0..300).map(|i| format!("example:{i}")).collect();
 
     smol::block_on(async {
@@ -122,7 +122,7 @@ fn main() {
     });
 }
 
-type ExampleClient = Client<Cluster<memclient::Connection<memclient::smol::Stream>>>;
+type ExampleClient = Client<Cluster>;
 
 /// Reads and writes for `duration`; prints how they went.
 async fn workload(client: &ExampleClient, keys: &[String], duration: Duration) {
@@ -148,7 +148,7 @@ async fn report(client: &ExampleClient, keys: &[String], when: &str) {
     }
 }
 
-fn print_status(cluster: &Cluster<memclient::Connection<memclient::smol::Stream>>) {
+fn print_status(cluster: &Cluster) {
     for (node, status) in cluster.status() {
         let status = match status {
             NodeStatus::Healthy => "healthy".to_string(),

@@ -5,9 +5,10 @@
 //! on a machine without memcached. Run it with `cargo run --example quickstart`.
 //!
 //! The client core needs no runtime: here smol's executor drives it, with a
-//! stream opened by hand. With a runtime feature enabled, the one-liners
-//! `memclient::smol::connect(addr)`, `memclient::tokio::connect(addr)` or
-//! `memclient::async_std::connect(addr)` do the same.
+//! stream opened by hand. With a runtime feature enabled,
+//! `Config::new(addr).connect(Smol)` (or `Tokio`, `AsyncStd`) does the same,
+//! and `.pool(..)`, `Config::servers(..)` and `.retry(..)` build the other
+//! backends the same way.
 
 use std::time::Duration;
 

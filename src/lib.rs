@@ -33,7 +33,7 @@ pub use client::{
     SetKind, SetMany, SetMode, StatValue, StorageKind, Ttl,
 };
 pub use cluster::{Cluster, ClusterOptions, DeadKeys, Hashing, NodeSpec, NodeStatus};
-pub use config::Config;
+pub use config::{Config, Open};
 pub use connection::{
     Connect, Connection, ConnectionOptions, Driver, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
 };
@@ -41,8 +41,8 @@ pub use error::{Error, Result, TlsReason};
 pub use meta::{MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus};
 pub use pool::{Pool, PoolOptions};
 pub use request::{
-    ArithOp, LruCrawler, RawCommand, RawReply, Request, Retrieve, RetrieveCommand, Store,
-    StoreCommand,
+    ArithOp, Lru, LruCrawler, LruFactor, LruMode, RawCommand, RawReply, Request, Retrieve,
+    RetrieveCommand, Store, StoreCommand,
 };
 pub use response::{Response, Value};
 pub use retry::{Retry, RetryIf, RetryOn, RetryOptions};

@@ -96,6 +96,8 @@ pub enum Request {
     },
     /// An `lru_crawler` command.
     LruCrawler(LruCrawler),
+    /// An `lru` command: tunes the server's LRU.
+    Lru(Lru),
     /// A command line passed through as is, for what the typed requests don't
     /// cover. The caller says how the reply is framed.
     Raw(RawCommand),
@@ -220,6 +222,51 @@ pub enum LruCrawler {
     Metadump(Bytes),
 }
 
+/// The `lru` commands, answered `OK` (or `ERROR <reason>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lru {
+    /// `lru tune <hot pct> <warm pct> <hot max factor> <warm max factor>`:
+    /// the share of the cache the HOT and WARM LRUs may hold (together at
+    /// most 80%), and how much longer than COLD's tail their tails may idle.
+    Tune {
+        /// HOT's share of the cache, in percent.
+        hot_percent: u8,
+        /// WARM's share of the cache, in percent.
+        warm_percent: u8,
+        /// HOT's tail idles at most this times COLD's (above 0).
+        hot_max_factor: LruFactor,
+        /// WARM's tail idles at most this times COLD's (above 0).
+        warm_max_factor: LruFactor,
+    },
+    /// `lru mode <flat|segmented>`.
+    Mode(LruMode),
+    /// `lru temp_ttl <ttl>`: items stored with a ttl below this many seconds
+    /// go to the TEMP LRU and are never evicted; negative turns it off.
+    TempTtl(i64),
+}
+
+/// The LRU layout of `lru mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LruMode {
+    /// One LRU per slab class.
+    Flat,
+    /// HOT, WARM and COLD LRUs per slab class (the server must run the LRU
+    /// maintainer, memcached's default).
+    Segmented,
+}
+
+/// A factor of `lru tune`, sent as a decimal number. Equal when its bits are.
+#[derive(Debug, Clone, Copy)]
+pub struct LruFactor(pub f64);
+
+impl PartialEq for LruFactor {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for LruFactor {}
+
 /// A command sent as is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawCommand {
@@ -244,32 +291,6 @@ pub enum RawReply {
 }
 
 impl Request {
-    /// False when the server sends no reply to this request: `noreply` commands
-    /// and `quit`. (`shutdown` is answered by an error line when the server
-    /// refuses it, and by closing the connection when it obeys.)
-    pub fn expects_reply(&self) -> bool {
-        match self {
-            Request::Store(store) => !store.noreply,
-            Request::Delete { noreply, .. }
-            | Request::Arith { noreply, .. }
-            | Request::Touch { noreply, .. }
-            | Request::FlushAll { noreply, .. }
-            | Request::Verbosity { noreply, .. }
-            | Request::CacheMemlimit { noreply, .. } => !noreply,
-            Request::Quit => false,
-            Request::Raw(raw) => raw.reply != RawReply::None,
-            // Quiet meta commands are followed by `mn`, so a reply always comes.
-            Request::Meta(_) | Request::MetaBatch(_) => true,
-            Request::Retrieve(_)
-            | Request::Stats { .. }
-            | Request::Version
-            | Request::Shutdown { .. }
-            | Request::SlabsReassign { .. }
-            | Request::SlabsAutomove { .. }
-            | Request::LruCrawler(_) => true,
-        }
-    }
-
     /// Checks every token this request would put on the wire (keys, meta
     /// flags and their tokens, `stats` and `lru_crawler` arguments, a raw
     /// command's line) so that it stays one command: no space or control
@@ -293,19 +314,6 @@ impl Request {
     /// ```
     pub fn validate(&self) -> crate::Result<()> {
         crate::proto::check::request(self)
-    }
-
-    /// True when the server may close the connection after this request:
-    /// nothing may be sent after it on the same connection.
-    pub fn closes_connection(&self) -> bool {
-        matches!(self, Request::Quit | Request::Shutdown { .. })
-    }
-
-    /// True for requests that must be alone on the wire: memcached silently
-    /// drops commands pipelined after `lru_crawler metadump`, and refuses it
-    /// behind unanswered ones.
-    pub fn must_be_alone(&self) -> bool {
-        matches!(self, Request::LruCrawler(LruCrawler::Metadump(_)))
     }
 
     /// The keys this request names, in order (empty for admin commands, `mn`

@@ -115,7 +115,9 @@ fn a_retry_layer_sleeps_without_a_runtime() {
     let retry = Retry::new(
         mock.clone(),
         memclient::smol::Smol,
-        RetryOptions::default().delay(Duration::from_millis(5), Duration::from_millis(10)),
+        RetryOptions::default()
+            .delay(Duration::from_millis(5))
+            .max_delay(Duration::from_millis(10)),
     );
     let c = Client::new(memclient::Client::new(retry));
     c.set("k", "v").send().unwrap();

@@ -70,7 +70,7 @@ impl Serde for AsStored {
     }
 }
 
-type Raw = Client<Connection<memclient::smol::Stream>, AsStored>;
+type Raw = Client<Connection, AsStored>;
 
 fn connect(server: &Memcached) -> Raw {
     smol::block_on(Config::new(&server.address).connect(memclient::smol::Smol))

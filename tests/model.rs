@@ -807,7 +807,7 @@ fn meta_twin<B: Backend + Clone>(client: &Client<B, Item>) -> Client<B, Item> {
 /// The three ways to the same semantics.
 struct Targets {
     _server: Memcached,
-    real: Client<Connection<memclient::smol::Stream>, Item>,
+    real: Client<Connection, Item>,
 }
 
 impl Targets {

@@ -573,7 +573,9 @@ fn node_deaths_recoveries_and_retries_are_reported() {
                 let retry = Client::new(Retry::new(
                     b.clone(),
                     memclient::smol::Smol,
-                    RetryOptions::default().delay(Duration::ZERO, Duration::ZERO),
+                    RetryOptions::default()
+                        .delay(Duration::ZERO)
+                        .max_delay(Duration::ZERO),
                 ));
                 b.fail_next(2, Error::ConnectionClosed);
                 assert!(retry.get("k").await.is_ok());

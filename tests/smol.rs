@@ -11,7 +11,7 @@ mod rt {
     pub use memclient::smol::Stream;
     use memclient::{Client, Config, Connection, Pool, PoolOptions, Result};
 
-    pub type TestClient = Client<Connection<Stream>>;
+    pub type TestClient = Client<Connection>;
 
     pub fn block_on<F: Future>(future: F) -> F::Output {
         smol::block_on(future)
@@ -21,11 +21,13 @@ mod rt {
         config.connect(Smol).await
     }
 
-    pub type PoolClient = Client<Pool<Stream>>;
+    pub type PoolClient = Client<Pool>;
 
     /// A client over a pool; call it inside `block_on` (tokio needs its context).
     pub fn connect_pool(config: Config, options: PoolOptions) -> Result<PoolClient> {
-        config.connect_pool(Smol, options)
+        // A pool opens no socket until its first call: this future is ready
+        // at once, so blocking on it here never blocks.
+        futures_lite::future::block_on(config.pool(options).connect(Smol))
     }
 
     /// The runtime adapter, for APIs that take a transport.
@@ -55,6 +57,9 @@ mod transports;
 
 #[path = "suite/pool.rs"]
 mod pool;
+
+#[path = "suite/entry.rs"]
+mod entry;
 
 #[path = "suite/meta.rs"]
 mod meta;

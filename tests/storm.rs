@@ -16,14 +16,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{select, Either};
-use memclient::smol::{Smol, Stream};
+use memclient::smol::Smol;
 use memclient::{Client, Config, Connection, Error, MetaWrite};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use support::{unique_prefix, Memcached};
 
-type TestClient = Client<Connection<Stream>>;
+type TestClient = Client<Connection>;
 
 const TASKS: usize = 64;
 const KEYS_PER_TASK: usize = 6;

@@ -12,10 +12,9 @@ mod rt {
     use std::time::Duration;
 
     use memclient::async_std::AsyncStd;
-    pub use memclient::async_std::Stream;
     use memclient::{Client, Config, Connection, Result};
 
-    pub type TestClient = Client<Connection<Stream>>;
+    pub type TestClient = Client<Connection>;
 
     pub fn block_on<F: Future>(future: F) -> F::Output {
         async_std::task::block_on(future)

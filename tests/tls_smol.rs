@@ -12,10 +12,9 @@ mod rt {
     use std::time::Duration;
 
     use memclient::smol::Smol;
-    pub use memclient::smol::Stream;
     use memclient::{Client, Config, Connection, Result};
 
-    pub type TestClient = Client<Connection<Stream>>;
+    pub type TestClient = Client<Connection>;
 
     pub fn block_on<F: Future>(future: F) -> F::Output {
         smol::block_on(future)

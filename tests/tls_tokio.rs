@@ -12,11 +12,10 @@ mod rt {
     use std::sync::OnceLock;
     use std::time::Duration;
 
-    pub use memclient::tokio::Stream;
     use memclient::tokio::Tokio;
     use memclient::{Client, Config, Connection, Result};
 
-    pub type TestClient = Client<Connection<Stream>>;
+    pub type TestClient = Client<Connection>;
 
     fn runtime() -> &'static tokio::runtime::Runtime {
         static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();

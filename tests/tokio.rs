@@ -12,7 +12,7 @@ mod rt {
     use memclient::tokio::Tokio;
     use memclient::{Client, Config, Connection, Pool, PoolOptions, Result};
 
-    pub type TestClient = Client<Connection<Stream>>;
+    pub type TestClient = Client<Connection>;
 
     fn runtime() -> &'static tokio::runtime::Runtime {
         static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
@@ -33,11 +33,13 @@ mod rt {
         config.connect(Tokio::current()).await
     }
 
-    pub type PoolClient = Client<Pool<Stream>>;
+    pub type PoolClient = Client<Pool>;
 
     /// A client over a pool; call it inside `block_on` (tokio needs its context).
     pub fn connect_pool(config: Config, options: PoolOptions) -> Result<PoolClient> {
-        config.connect_pool(Tokio::current(), options)
+        // A pool opens no socket until its first call: this future is ready
+        // at once, so blocking on it here never blocks.
+        futures_lite::future::block_on(config.pool(options).connect(Tokio::current()))
     }
 
     /// The runtime adapter, bound to the test runtime (callable outside it).
@@ -68,6 +70,9 @@ mod transports;
 
 #[path = "suite/pool.rs"]
 mod pool;
+
+#[path = "suite/entry.rs"]
+mod entry;
 
 #[path = "suite/meta.rs"]
 mod meta;

@@ -151,7 +151,7 @@ fn serve(socket: TcpStream, replies: &mut impl Iterator<Item = &'static [u8]>) {
     let _ = reader.read_to_end(&mut rest);
 }
 
-fn client(server: &Scripted) -> Client<Connection<memclient::smol::Stream>> {
+fn client(server: &Scripted) -> Client<Connection> {
     smol::block_on(
         Config::new(&server.address)
             .timeout(Duration::from_secs(2))
@@ -341,10 +341,7 @@ impl Flood {
 
 /// A generous timeout: the calls below must end in a protocol error, long
 /// before it.
-fn flood_client(
-    server: &Flood,
-    config: impl FnOnce(Config) -> Config,
-) -> Client<Connection<memclient::smol::Stream>> {
+fn flood_client(server: &Flood, config: impl FnOnce(Config) -> Config) -> Client<Connection> {
     smol::block_on(
         config(Config::new(&server.address).timeout(Duration::from_secs(30))).connect(Smol),
     )

@@ -5,12 +5,21 @@
 //! `stats`, the meta commands, and its replies to malformed commands), with
 //! one store behind three ways in:
 //!
-//! 1. as a [`memclient::Backend`], called directly without any parsing;
+//! 1. as a [`memclient::Backend`], with no socket: classic requests run on
+//!    the store directly; meta requests, quiet meta batches and raw commands,
+//!    whose meaning is their wire form, go through memclient's own codec in
+//!    both directions (client encoder, server decoder, store, server encoder,
+//!    client decoder), so they answer exactly what a memclient `Connection`
+//!    to the mock decodes;
 //! 2. [`MockMemcache::connect`]: an in-memory `AsyncRead + AsyncWrite` stream;
 //! 3. [`MockMemcache::serve_tcp`] / [`MockMemcache::serve_unix`]: real sockets
 //!    (and the `memclient-mock` binary) for clients in other languages; with
 //!    the feature `tls`, `MockMemcache::serve_tls` serves TLS, so a TLS
 //!    configuration can be tested without memcached.
+//!
+//! The wire format is memclient's: the mock speaks through the server
+//! direction of `memclient::proto` (memclient's cargo feature `server`, which
+//! this crate enables) and has no encoder of its own.
 //!
 //! The meta commands (`mg`, `ms`, `md`, `ma`, `mn`, `me`) follow the running
 //! 1.6.18 server where it differs from the protocol text: vivify (`N`), win /
@@ -21,7 +30,8 @@
 //! real server: a standalone quiet request whose reply memcached suppresses
 //! gets the suppressed status (`EN` for `mg`, `HD` for the writes) without
 //! flags; a batch gets `None` for each suppressed reply, the echoed
-//! `O<index>` on the others.
+//! `O<index>` on the others. A request a `Connection` refuses before sending
+//! it ([`Request::validate`]) is refused the same way.
 //!
 //! A test can move the mock's clock ([`MockMemcache::with_manual_clock`],
 //! [`MockMemcache::advance`]), inject faults ([`MockMemcache::fail_next`],
@@ -54,7 +64,7 @@ mod clock;
 mod conn;
 mod discovery;
 mod faults;
-mod meta_backend;
+mod loopback;
 mod server;
 mod session;
 mod slabs;
@@ -70,9 +80,9 @@ use std::os::unix::net::UnixListener;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::{Bytes, BytesMut};
-use memclient::proto::server::{Decoded, RequestDecoder, DEFAULT_MAX_ITEM_SIZE};
-use memclient::{Backend, Error, RawCommand, Request, Response, Result, StoreCommand};
+use bytes::Bytes;
+use memclient::proto::server::DEFAULT_MAX_ITEM_SIZE;
+use memclient::{Backend, Error, Request, Response, Result, StoreCommand};
 
 /// The rustls the TLS server is built on (feature `tls`), to build a
 /// `ServerConfig` of your own for [`MockMemcache::serve_tls`].
@@ -353,36 +363,8 @@ impl MockMemcache {
 
     /// Runs one request against the store (no faults, no noreply handling).
     pub(crate) fn execute(&self, request: Request) -> Result<Response> {
-        if let Request::Raw(raw) = &request {
-            if let Some(result) = self.execute_raw(raw) {
-                return result;
-            }
-        }
         let env = self.env();
         self.cache().execute(request, env)
-    }
-
-    /// A raw command from the Backend path: parsed by the server codec, so it
-    /// means what it would mean on the wire (a meta line included: a reply
-    /// that quiet mode suppresses comes back as `NoReply`).
-    fn execute_raw(&self, raw: &RawCommand) -> Option<Result<Response>> {
-        let mut buf = BytesMut::from(&raw.line[..]);
-        buf.extend_from_slice(b"\r\n");
-        if let Some(data) = &raw.data {
-            buf.extend_from_slice(data);
-            buf.extend_from_slice(b"\r\n");
-        }
-        let mut decoder = RequestDecoder::with_max_item_size(self.max_item_size());
-        Some(match decoder.decode(&mut buf)? {
-            Decoded::Request(Request::Raw(_)) => return None,
-            Decoded::Request(request) => self.execute(request),
-            Decoded::Reply(reply) | Decoded::ReplyDroppingUnsent(reply) => {
-                Err(session::reply_error(&reply))
-            }
-            Decoded::TooLarge { command, key, .. } => Err(self.too_large(command, &key)),
-            Decoded::BadDataChunk { .. } => Err(self.bad_data_chunk()),
-            Decoded::Close => Err(Error::ConnectionClosed),
-        })
     }
 
     /// A data block without its `\r\n`: memcached counts a set anyway.
@@ -409,8 +391,9 @@ impl MockMemcache {
         // memcached without -A answers `shutdown` although it expects no reply.
         let silent = !request.expects_reply() && !matches!(request, Request::Shutdown { .. });
         let result = match &request {
-            Request::Meta(meta) => self.backend_meta(meta).map(Response::Meta),
-            Request::MetaBatch(batch) => Ok(Response::MetaBatch(self.backend_meta_batch(batch))),
+            Request::Meta(_) | Request::MetaBatch(_) | Request::Raw(_) => {
+                self.call_over_wire(&request)
+            }
             _ => self.execute(request),
         };
         if silent {

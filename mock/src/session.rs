@@ -8,7 +8,7 @@
 //! unwritten replies; `lru_crawler metadump` refuses to run behind them; a
 //! connection closed for a bad line loses them.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use memclient::proto::server::{encode_error, encode_reply, Decoded, RequestDecoder};
 use memclient::{Error, LruCrawler, MetaCommand, Request};
 
@@ -24,14 +24,27 @@ pub(crate) struct Session {
     input: BytesMut,
     /// Replies not yet written.
     stack: BytesMut,
+    /// Requests may fail with the mock's injected faults (a connection's
+    /// session); off for the `Backend` path, whose call took its fault already.
+    faults: bool,
 }
 
 impl Session {
+    /// The session of a connection (stream or socket).
     pub fn new(mock: &MockMemcache) -> Self {
         Self {
             decoder: RequestDecoder::with_max_item_size(mock.max_item_size()),
             input: BytesMut::new(),
             stack: BytesMut::new(),
+            faults: true,
+        }
+    }
+
+    /// A session that injects no fault, for the `Backend` path.
+    pub fn without_faults(mock: &MockMemcache) -> Self {
+        Self {
+            faults: false,
+            ..Self::new(mock)
         }
     }
 
@@ -124,7 +137,11 @@ impl Session {
 
     /// Runs one request and stacks its reply.
     fn answer(&mut self, mock: &MockMemcache, request: Request) -> Answer {
-        if let Some(error) = mock.shared.faults.take_failure() {
+        if let Some(error) = self
+            .faults
+            .then(|| mock.shared.faults.take_failure())
+            .flatten()
+        {
             if error.is_connection_error() {
                 return Answer::Drop;
             }
@@ -160,17 +177,4 @@ enum Answer {
     Quit,
     /// Close now (an injected connection error).
     Drop,
-}
-
-/// Turns a reply line of the decoder into the error it stands for.
-pub(crate) fn reply_error(reply: &Bytes) -> Error {
-    let text = String::from_utf8_lossy(reply);
-    let text = text.trim_end_matches("\r\n");
-    if let Some(message) = text.strip_prefix("CLIENT_ERROR ") {
-        Error::Client(message.to_string())
-    } else if let Some(message) = text.strip_prefix("SERVER_ERROR ") {
-        Error::Server(message.to_string())
-    } else {
-        Error::UnknownCommand(String::new())
-    }
 }

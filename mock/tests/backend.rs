@@ -457,6 +457,76 @@ fn clear_and_raw_commands() {
         data: Some("hi".into()),
         reply: memclient::RawReply::Line,
     });
-    assert_eq!(call(&mock, raw).unwrap(), Response::Stored);
+    // Framed as the raw command asks, as a connection to memcached reads it.
+    assert_eq!(call(&mock, raw).unwrap(), Response::Line("STORED".into()));
     assert_eq!(mock.get_raw(b"r"), Some(("hi".into(), 0)));
+    let until_end = |line: &'static str| {
+        Request::Raw(memclient::RawCommand {
+            line: line.into(),
+            data: None,
+            reply: memclient::RawReply::UntilEnd,
+        })
+    };
+    assert_eq!(
+        call(&mock, until_end("get r")).unwrap(),
+        Response::Lines(vec!["VALUE r 0 2".into(), "hi".into()])
+    );
+    let line = |line: &'static str| {
+        Request::Raw(memclient::RawCommand {
+            line: line.into(),
+            data: None,
+            reply: memclient::RawReply::Line,
+        })
+    };
+    assert_eq!(
+        call(&mock, line("bogus")),
+        Err(Error::UnknownCommand(String::new()))
+    );
+    assert_eq!(
+        call(&mock, line("incr r 1")),
+        Err(Error::Client(
+            "cannot increment or decrement non-numeric value".into()
+        ))
+    );
+    // `quit` closes the connection it came on.
+    assert_eq!(call(&mock, line("quit")), Err(Error::ConnectionClosed));
+    // A line end inside the line would be a second command: refused unsent.
+    assert!(matches!(
+        call(&mock, line("get r\r\nflush_all")),
+        Err(Error::IllegalInput(_))
+    ));
+    assert_eq!(mock.len(), 1);
+}
+
+#[test]
+fn lru_settings_are_checked_as_memcached_checks_them() {
+    use memclient::{Lru, LruFactor, LruMode};
+    let mock = MockMemcache::new();
+    let tune = |hot, warm, hot_max, warm_max| {
+        Request::Lru(Lru::Tune {
+            hot_percent: hot,
+            warm_percent: warm,
+            hot_max_factor: LruFactor(hot_max),
+            warm_max_factor: LruFactor(warm_max),
+        })
+    };
+    assert_eq!(call(&mock, tune(20, 20, 0.1, 2.0)), Ok(Response::Ok));
+    assert_eq!(
+        call(&mock, tune(50, 50, 0.1, 2.0)),
+        Err(Error::UnknownCommand(
+            "hot and warm pcts must not exceed 80".into()
+        ))
+    );
+    assert_eq!(
+        call(&mock, tune(20, 20, 0.0, 2.0)),
+        Err(Error::UnknownCommand(
+            "hot/warm age factors must be greater than 0".into()
+        ))
+    );
+    let mode = Request::Lru(Lru::Mode(LruMode::Flat));
+    assert_eq!(call(&mock, mode), Ok(Response::Ok));
+    assert_eq!(
+        call(&mock, Request::Lru(Lru::TempTtl(-1))),
+        Ok(Response::Ok)
+    );
 }

@@ -49,7 +49,7 @@ pub use pending::Pending;
 
 use crate::client::{Call, CasOutcome, DeleteMany, FlushKind, PlainKind, SetMany, StorageKind};
 use crate::serde::{PyFlags, Serde};
-use crate::smol::{Smol, Stream};
+use crate::smol::Smol;
 use crate::{Backend, Config, Connection, Pool, PoolOptions, Result, StatValue, Ttl};
 
 /// Runs `future` to completion on this thread: what every blocking call
@@ -74,27 +74,32 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Client<B = Connection<Stream>, S = PyFlags> {
+pub struct Client<B = Connection, S = PyFlags> {
     inner: crate::Client<B, S>,
 }
 
-impl Client<Connection<Stream>> {
+impl Client<Connection> {
     /// Connects to the server at `address` with every default. Fails when
     /// the address does not parse or the server cannot be reached in time.
     pub fn connect(address: &str) -> Result<Self> {
         Client::connect_with(Config::new(address))
     }
+}
 
-    /// Connects as `config` says (timeouts, key prefix, ...).
-    pub fn connect_with(config: Config) -> Result<Self> {
+impl<B: crate::Open> Client<B> {
+    /// Connects as `config` says (timeouts, key prefix, ...), over whichever
+    /// backend it builds: `Config::new(address)`, `.pool(..)`,
+    /// `Config::servers(..)`, `.retry(..)`.
+    pub fn connect_with(config: Config<B>) -> Result<Self> {
         Ok(Client::new(block_on(config.connect(Smol))?))
     }
 }
 
-impl Client<Pool<Stream>> {
-    /// A client over a [`Pool`] of connections, opened on first use.
+impl Client<Pool> {
+    /// A client over a [`Pool`] of connections, opened on first use: short
+    /// for `Client::connect_with(config.pool(pool))`.
     pub fn connect_pool(config: Config, pool: PoolOptions) -> Result<Self> {
-        Ok(Client::new(config.connect_pool(Smol, pool)?))
+        Client::connect_with(config.pool(pool))
     }
 }
 

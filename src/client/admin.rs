@@ -1,5 +1,5 @@
 //! Server administration: stats, version, flush, verbosity, memory, slabs,
-//! the LRU crawler, quit, shutdown, and raw commands.
+//! the LRU and its crawler, quit, shutdown, and raw commands.
 
 use std::collections::HashMap;
 
@@ -9,7 +9,7 @@ use super::call::{Call, FlushKind, PlainKind};
 use super::stats::{parse_stats, StatValue};
 use super::{unexpected, Client};
 use crate::serde::Serde;
-use crate::{Backend, LruCrawler, RawCommand, RawReply, Request, Response, Result};
+use crate::{Backend, Lru, LruCrawler, RawCommand, RawReply, Request, Response, Result};
 
 fn expect_ok(response: Response) -> Result<()> {
     match response {
@@ -155,6 +155,33 @@ impl<B: Backend, S: Serde> Client<B, S> {
             check_word(arg)?;
         }
         expect_lines(self.backend.call(Request::LruCrawler(command)).await?)
+    }
+
+    /// Runs an `lru` command: tunes the LRU's shares and factors, switches
+    /// between flat and segmented mode, or sets the TEMP LRU's ttl. A
+    /// refusal (shares above 80%, a factor not above 0, segmented mode
+    /// without the LRU maintainer) is
+    /// [`Error::UnknownCommand`](crate::Error::UnknownCommand) with the
+    /// server's reason, as memcached answers `ERROR <reason>`.
+    ///
+    /// ```
+    /// # async fn demo<B: memclient::Backend>(client: memclient::Client<B>) -> memclient::Result<()> {
+    /// use memclient::{Lru, LruFactor, LruMode};
+    /// client
+    ///     .lru(Lru::Tune {
+    ///         hot_percent: 20,
+    ///         warm_percent: 40,
+    ///         hot_max_factor: LruFactor(0.2),
+    ///         warm_max_factor: LruFactor(2.0),
+    ///     })
+    ///     .await?;
+    /// client.lru(Lru::Mode(LruMode::Segmented)).await?;
+    /// client.lru(Lru::TempTtl(61)).await?; // ttls under 61 s: never evicted
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn lru(&self, command: Lru) -> Result<()> {
+        expect_ok(self.backend.call(Request::Lru(command)).await?)
     }
 
     /// Sends `line` (and `data`, if any) as is, and reads the reply as `reply`

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use super::{Client, Ttl};
 use crate::runtime::BoxFuture;
 use crate::serde::Serde;
-use crate::{Backend, MetaCommand, MetaFlag, MetaRequest, Request, Response, Result};
+use crate::{Backend, Request, Response, Result};
 
 /// A request with options, sent when awaited.
 ///
@@ -116,54 +116,4 @@ where
     }
 }
 
-/// Sets `noreply` on the requests that have it.
-pub(crate) fn set_noreply(request: &mut Request, on: bool) {
-    match request {
-        Request::Store(store) => store.noreply = on,
-        Request::Delete { noreply, .. }
-        | Request::Arith { noreply, .. }
-        | Request::Touch { noreply, .. }
-        | Request::FlushAll { noreply, .. }
-        | Request::Verbosity { noreply, .. }
-        | Request::CacheMemlimit { noreply, .. } => *noreply = on,
-        // A classic write sent as a meta command (binary key): quiet mode.
-        Request::Meta(meta) if meta.command != MetaCommand::Get => {
-            meta.flags.retain(|flag| flag.flag != b'q');
-            if on {
-                meta.flags.push(MetaFlag::bare(b'q'));
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Sets the expiry of a storage request, classic or sent as `ms` (`T`).
-pub(crate) fn set_exptime(request: &mut Request, exptime: i64) {
-    match request {
-        Request::Store(store) => store.exptime = exptime,
-        Request::Meta(meta) if meta.command == MetaCommand::Set => {
-            set_flag(meta, b'T', exptime.to_string())
-        }
-        _ => {}
-    }
-}
-
-/// Sets the client flags of a storage request, classic or sent as `ms` (`F`).
-pub(crate) fn set_flags(request: &mut Request, flags: u32) {
-    match request {
-        Request::Store(store) => store.flags = flags,
-        Request::Meta(meta) if meta.command == MetaCommand::Set => {
-            set_flag(meta, b'F', flags.to_string())
-        }
-        _ => {}
-    }
-}
-
-/// Sets a meta flag's token, replacing the flag of that letter.
-fn set_flag(meta: &mut MetaRequest, flag: u8, token: String) {
-    let flag = MetaFlag::with(flag, token);
-    match meta.flags.iter_mut().find(|f| f.flag == flag.flag) {
-        Some(slot) => *slot = flag,
-        None => meta.flags.push(flag),
-    }
-}
+pub(crate) use crate::proto::{set_exptime, set_flags, set_noreply};

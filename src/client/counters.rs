@@ -1,10 +1,10 @@
 //! The counters: `incr` and `decr`.
 
 use super::call::{Call, PlainKind};
-use super::write::{binary_request, classic, number};
 use super::{unexpected, Client};
+use crate::proto::as_classic;
 use crate::serde::Serde;
-use crate::{ArithOp, Backend, MetaCommand, MetaFlag, Request, Response};
+use crate::{ArithOp, Backend, Request, Response};
 
 impl<B: Backend, S: Serde> Client<B, S> {
     /// Adds `delta` to the decimal number under `key`, wrapping at 2^64. The new
@@ -38,23 +38,16 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     fn arith(&self, op: ArithOp, key: &[u8], delta: u64) -> Call<'_, B, S, Option<u64>, PlainKind> {
-        let request = self.meta_key(key).map(|(key, binary)| match binary {
-            false => Request::Arith {
+        let request = self.keyed(key, |key| {
+            Ok(Request::Arith {
                 op,
                 key,
                 delta,
                 noreply: false,
-            },
-            true => {
-                let mut flags = vec![MetaFlag::bare(b'v'), number(b'D', delta)];
-                if op == ArithOp::Decr {
-                    flags.push(MetaFlag::with(b'M', "D"));
-                }
-                binary_request(MetaCommand::Arithmetic, key, flags, None)
-            }
+            })
         });
         Call::new(self, request, |response| {
-            match classic(response, Response::NoReply) {
+            match as_classic(response, Response::NoReply) {
                 Response::Number(value) => Ok(Some(value)),
                 Response::NotFound | Response::NoReply => Ok(None),
                 other => Err(unexpected(&other, "incr/decr")),

@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use bytes::Bytes;
 
 use super::call::{set_exptime, set_flags, set_noreply};
-use super::write::classic;
 use super::{Client, Ttl};
+use crate::proto::as_classic;
 use crate::runtime::BoxFuture;
 use crate::serde::Serde;
 use crate::{Backend, Request, Response, Result, StoreCommand};
@@ -109,7 +109,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
         for (key, reply) in keys.iter().zip(replies) {
             match reply {
                 Ok(response) => {
-                    let response = classic(response, done.clone());
+                    let response = as_classic(response, done.clone());
                     if response != done && response != Response::NoReply {
                         missed.push(self.user_key(key));
                     }

@@ -6,11 +6,9 @@ use bytes::Bytes;
 
 use super::call::{Call, PlainKind, StorageKind};
 use super::{unexpected, Client, Ttl};
+use crate::proto::{as_classic, as_meta};
 use crate::serde::Serde;
-use crate::{
-    Backend, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Request, Response, Result, Store,
-    StoreCommand,
-};
+use crate::{Backend, Request, Response, Result, Store, StoreCommand};
 
 /// The outcome of [`Client::cas`]: stored, or why not.
 ///
@@ -175,7 +173,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     ) -> StoreCall<'_, B, S, CasOutcome> {
         let request = self.store_request(StoreCommand::Cas { unique }, key.as_ref(), value.into());
         Call::new(self, request, |response| {
-            match classic(response, Response::Stored) {
+            match as_classic(response, Response::Stored) {
                 Response::Stored | Response::NoReply => Ok(CasOutcome::Stored),
                 Response::Exists => Ok(CasOutcome::Exists),
                 Response::NotFound => Ok(CasOutcome::NotFound),
@@ -198,7 +196,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Call<'_, B, S, bool, PlainKind> {
         let request = self.delete_request(key.as_ref());
         Call::new(self, request, |response| {
-            match classic(response, Response::Deleted) {
+            match as_classic(response, Response::Deleted) {
                 Response::Deleted | Response::NoReply => Ok(true),
                 Response::NotFound => Ok(false),
                 other => Err(unexpected(&other, "delete")),
@@ -226,18 +224,15 @@ impl<B: Backend, S: Serde> Client<B, S> {
         ttl: impl Into<Ttl>,
     ) -> Call<'_, B, S, bool, PlainKind> {
         let exptime = ttl.into().to_exptime(SystemTime::now());
-        let request = self
-            .meta_key(key.as_ref())
-            .map(|(key, binary)| match binary {
-                false => Request::Touch {
-                    key,
-                    exptime,
-                    noreply: false,
-                },
-                true => binary_request(MetaCommand::Get, key, vec![number(b'T', exptime)], None),
-            });
+        let request = self.keyed(key.as_ref(), |key| {
+            Ok(Request::Touch {
+                key,
+                exptime,
+                noreply: false,
+            })
+        });
         Call::new(self, request, |response| {
-            match classic(response, Response::Touched) {
+            match as_classic(response, Response::Touched) {
                 Response::Touched | Response::NoReply => Ok(true),
                 Response::NotFound => Ok(false),
                 other => Err(unexpected(&other, "touch")),
@@ -253,7 +248,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
     ) -> StoreCall<'_, B, S, bool> {
         let request = self.store_request(command, key, value);
         Call::new(self, request, |response| {
-            match classic(response, Response::Stored) {
+            match as_classic(response, Response::Stored) {
                 Response::Stored | Response::NoReply => Ok(true),
                 Response::NotStored => Ok(false),
                 other => Err(unexpected(&other, "a storage command")),
@@ -267,91 +262,38 @@ impl<B: Backend, S: Serde> Client<B, S> {
         key: &[u8],
         value: S::Value,
     ) -> Result<Request> {
-        let (wire_key, binary) = self.meta_key(key)?;
-        let (value, flags) = self.serde.serialize(key, &value)?;
-        if binary {
-            let mut meta_flags = vec![number(b'F', flags), number(b'T', 0)];
-            match command {
-                StoreCommand::Set => {}
-                StoreCommand::Add => meta_flags.push(MetaFlag::with(b'M', "E")),
-                StoreCommand::Replace => meta_flags.push(MetaFlag::with(b'M', "R")),
-                StoreCommand::Append => meta_flags.push(MetaFlag::with(b'M', "A")),
-                StoreCommand::Prepend => meta_flags.push(MetaFlag::with(b'M', "P")),
-                StoreCommand::Cas { unique } => meta_flags.push(number(b'C', unique)),
-            }
-            return Ok(binary_request(
-                MetaCommand::Set,
-                wire_key,
-                meta_flags,
-                Some(value),
-            ));
-        }
-        Ok(Request::Store(Store {
-            command,
-            key: wire_key,
-            flags,
-            exptime: 0,
-            value,
-            noreply: false,
-        }))
+        self.keyed(key, |wire_key| {
+            let (value, flags) = self.serde.serialize(key, &value)?;
+            Ok(Request::Store(Store {
+                command,
+                key: wire_key,
+                flags,
+                exptime: 0,
+                value,
+                noreply: false,
+            }))
+        })
     }
 
     /// `delete`, or `md b` for a binary key.
     pub(crate) fn delete_request(&self, key: &[u8]) -> Result<Request> {
-        self.meta_key(key).map(|(key, binary)| match binary {
-            false => Request::Delete {
+        self.keyed(key, |key| {
+            Ok(Request::Delete {
                 key,
                 noreply: false,
-            },
-            true => binary_request(MetaCommand::Delete, key, Vec::new(), None),
+            })
         })
     }
-}
 
-/// A meta request for a binary key (`b` first).
-pub(super) fn binary_request(
-    command: MetaCommand,
-    key: Bytes,
-    flags: Vec<MetaFlag>,
-    data: Option<Bytes>,
-) -> Request {
-    let mut all = Vec::with_capacity(flags.len() + 1);
-    all.push(MetaFlag::bare(b'b'));
-    all.extend(flags);
-    Request::Meta(MetaRequest {
-        command,
-        key,
-        flags: all,
-        data,
-    })
-}
-
-/// A flag with a number.
-pub(super) fn number(flag: u8, n: impl std::fmt::Display) -> MetaFlag {
-    MetaFlag::with(flag, n.to_string())
-}
-
-/// The number of an `ma v` reply.
-fn parse_number(data: &[u8]) -> Option<u64> {
-    std::str::from_utf8(data).ok()?.parse().ok()
-}
-
-/// The classic reply a meta reply to a classic call (sent as a meta command
-/// for its binary key) stands for, `done` for `HD`; other replies as they are.
-pub(crate) fn classic(response: Response, done: Response) -> Response {
-    let Response::Meta(reply) = response else {
-        return response;
-    };
-    match reply.status {
-        Some(MetaStatus::Value) => match reply.data.as_deref().and_then(parse_number) {
-            Some(n) => Response::Number(n),
-            None => Response::Meta(reply),
-        },
-        // Every success, and what quiet mode suppressed.
-        Some(MetaStatus::Header) => done,
-        Some(MetaStatus::NotStored) => Response::NotStored,
-        Some(MetaStatus::Exists) => Response::Exists,
-        Some(MetaStatus::NotFound | MetaStatus::Miss) => Response::NotFound,
-        _ => Response::Meta(reply),
+    /// The classic request `build` makes of the wire form of `key`, sent as
+    /// its meta command when the key needs base64 (a binary key).
+    pub(crate) fn keyed(
+        &self,
+        key: &[u8],
+        build: impl FnOnce(Bytes) -> Result<Request>,
+    ) -> Result<Request> {
+        let (wire_key, binary) = self.meta_key(key)?;
+        let request = build(wire_key)?;
+        Ok(if binary { as_meta(request) } else { request })
     }
 }

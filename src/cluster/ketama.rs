@@ -4,7 +4,7 @@ use md5::{Digest, Md5};
 
 use super::fnv::fnv1a_64;
 use super::jenkins::one_at_a_time;
-use super::locator::{Locator, NodeSpec};
+use super::scheme::{Locator, NodeSpec};
 use crate::runtime::{Address, DEFAULT_PORT};
 
 /// libmemcached's points per server on the plain continuum.

@@ -1,17 +1,13 @@
 //! [`Cluster::open`] and [`Cluster::open_pools`]: a cluster of connections,
-//! or of pools, to a list of addresses.
+//! or of pools, to a list of addresses. [`Config::servers`](crate::Config::servers)
+//! builds on them.
 
-use futures_io::{AsyncRead, AsyncWrite};
-
-use super::dispatch::Cluster;
+use super::handle::Cluster;
 use super::options::ClusterOptions;
 use crate::runtime::{connector, Address, Endpoint, Transport};
 use crate::{Connection, ConnectionOptions, Pool, PoolOptions, Result};
 
-impl<S> Cluster<Connection<S>>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+impl Cluster {
     /// A cluster of one [`Connection`] per address (`host:port`,
     /// `[v6]:port`, `unix:/path` or `/path`; `tls://host:port` for a node
     /// spoken to over TLS, see [`Endpoint`]), opened on `transport`.
@@ -26,14 +22,18 @@ where
     /// not stop the others: its keys fail (or move) as for any failing node.
     /// Fails on an address that does not parse, or a repeated one.
     ///
+    /// This is the lower-level form of
+    /// [`Config::servers(..).connect(runtime)`](crate::Config::servers), which
+    /// also sets the client options (key prefix, `errors_as_misses`, ...) and
+    /// the client's runtime:
+    ///
     /// ```no_run
     /// # #[cfg(feature = "smol")]
     /// # fn demo() -> memclient::Result<()> {
     /// use std::time::Duration;
     /// use memclient::{Client, Cluster, ClusterOptions, ConnectionOptions};
     ///
-    /// let mut connection = ConnectionOptions::default();
-    /// connection.timeout = Some(Duration::from_millis(500));
+    /// let connection = ConnectionOptions::new().timeout(Some(Duration::from_millis(500)));
     /// let cluster = Cluster::open(
     ///     ["10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"],
     ///     memclient::smol::Smol,
@@ -51,10 +51,10 @@ where
         options: ClusterOptions,
     ) -> Result<Self>
     where
-        R: Transport<Stream = S>,
+        R: Transport,
         A: AsRef<str>,
     {
-        let cluster = Cluster::new(options);
+        let cluster = Cluster::with_runtime(options, transport.clone());
         for address in addresses {
             cluster.add_address(address.as_ref(), transport.clone(), connection.clone())?;
         }
@@ -71,7 +71,7 @@ where
         connection: ConnectionOptions,
     ) -> Result<()>
     where
-        R: Transport<Stream = S>,
+        R: Transport,
     {
         let (address, connection) = endpoint_options(address, connection)?;
         let connect = connector(&address, transport.clone(), connection.socket.clone());
@@ -79,10 +79,7 @@ where
     }
 }
 
-impl<S> Cluster<Pool<S>>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+impl Cluster<Pool> {
     /// A cluster of one [`Pool`] per address: as [`Cluster::open`], with
     /// several pipelined connections to each server.
     pub fn open_pools<R, A>(
@@ -93,10 +90,10 @@ where
         options: ClusterOptions,
     ) -> Result<Self>
     where
-        R: Transport<Stream = S>,
+        R: Transport,
         A: AsRef<str>,
     {
-        let cluster = Cluster::new(options);
+        let cluster = Cluster::with_runtime(options, transport.clone());
         for address in addresses {
             let (address, connection) = endpoint_options(address.as_ref(), connection.clone())?;
             let node = Pool::connect_to(&address, transport.clone(), connection, pool.clone());
@@ -107,7 +104,7 @@ where
 }
 
 /// The address of an endpoint, and the options to open it with.
-fn endpoint_options(
+pub(crate) fn endpoint_options(
     text: &str,
     mut connection: ConnectionOptions,
 ) -> Result<(Address, ConnectionOptions)> {

@@ -1,7 +1,7 @@
 //! Rendezvous hashing as pymemcache's `RendezvousHash` does it.
 
-use super::locator::{Locator, NodeSpec};
 use super::murmur3::{murmur3_32, pymemcache_bytes};
+use super::scheme::{Locator, NodeSpec};
 
 /// pymemcache's rendezvous hashing: each node scores a key with
 /// `murmur3_32("<node name>-<key>", seed 0)`; the highest score wins, and a

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::health::Health;
-use super::locator::{Locator, NodeSpec};
 use super::options::{ClusterOptions, DeadKeys};
+use super::scheme::{Locator, NodeSpec};
 
 /// One node: where it is, its backend, and its health.
 #[derive(Debug)]

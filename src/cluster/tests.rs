@@ -580,3 +580,151 @@ fn an_empty_cluster_answers_errors() {
         assert!(cluster.call_all(Request::Version).await.is_empty());
     });
 }
+
+/// A runtime whose clock only the test moves: sleeps end at once and move
+/// it on by their length.
+#[derive(Clone)]
+struct DrivenClock {
+    start: std::time::Instant,
+    elapsed: Arc<Mutex<Duration>>,
+}
+
+impl DrivenClock {
+    fn new() -> Self {
+        DrivenClock {
+            start: std::time::Instant::now(),
+            elapsed: Arc::default(),
+        }
+    }
+
+    fn advance(&self, by: Duration) {
+        *self.elapsed.lock().unwrap() += by;
+    }
+}
+
+impl crate::runtime::Runtime for DrivenClock {
+    fn spawn(&self, _future: crate::runtime::BoxFuture<'static, ()>) {}
+
+    fn sleep(&self, duration: Duration) -> crate::runtime::BoxFuture<'static, ()> {
+        self.advance(duration);
+        Box::pin(async {})
+    }
+
+    fn now(&self) -> std::time::Instant {
+        self.start + *self.elapsed.lock().unwrap()
+    }
+}
+
+fn driven_cluster(options: ClusterOptions) -> (Cluster<FakeNode>, Vec<FakeNode>, DrivenClock) {
+    let clock = DrivenClock::new();
+    let nodes: Vec<FakeNode> = (0..4).map(|_| FakeNode::default()).collect();
+    let cluster = Cluster::with_runtime(options, clock.clone());
+    for (spec, node) in reference_nodes().into_iter().zip(&nodes) {
+        cluster.add_node(spec, node.clone()).unwrap();
+    }
+    (cluster, nodes, clock)
+}
+
+#[test]
+fn probes_and_dead_time_follow_the_runtime_clock() {
+    let (cluster, nodes, clock) = driven_cluster(fast_options());
+    let (lost, _) = split_keys(0);
+    let calls = || nodes[0].calls.load(Ordering::Relaxed);
+    let ms = Duration::from_millis;
+    smol::block_on(async {
+        nodes[0].down.store(true, Ordering::Relaxed);
+        assert!(cluster.call(set(lost[0], "v")).await.is_err());
+        assert_eq!(calls(), 1);
+        // Failing: calls fail fast until probe_interval (50 ms) has passed
+        // on the runtime's clock, however long they take in real time.
+        clock.advance(ms(49));
+        let err = cluster.call(set(lost[0], "v")).await.unwrap_err();
+        assert!(err.to_string().contains("1ms"), "{err}");
+        assert_eq!(calls(), 1);
+        clock.advance(ms(1));
+        assert!(cluster.call(set(lost[0], "v")).await.is_err());
+        assert_eq!(calls(), 2, "the probe at 50 ms reached the node");
+        // That probe failed too: dead for dead_timeout (200 ms) from now.
+        let dead_at = crate::runtime::Runtime::now(&clock);
+        assert_eq!(
+            cluster.status()[0].1,
+            NodeStatus::Dead {
+                until: dead_at + ms(200)
+            }
+        );
+        nodes[0].down.store(false, Ordering::Relaxed);
+        clock.advance(ms(199));
+        assert!(cluster.call(set(lost[0], "v")).await.is_err());
+        assert_eq!(calls(), 2);
+        // The background prober finds nothing due before the clock says so.
+        assert!(cluster.probe_unhealthy().await.is_empty());
+        clock.advance(ms(1));
+        assert_eq!(
+            cluster.probe_unhealthy().await,
+            vec![("127.0.0.1:11211".to_string(), true)]
+        );
+        assert_eq!(cluster.status()[0].1, NodeStatus::Healthy);
+        assert_eq!(
+            cluster.call(set(lost[0], "v")).await.unwrap(),
+            Response::Stored
+        );
+    });
+}
+
+#[test]
+fn remapped_keys_come_home_when_the_runtime_clock_ends_the_dead_time() {
+    let (cluster, nodes, clock) = driven_cluster(
+        fast_options()
+            .probes_before_dead(0)
+            .dead_keys(DeadKeys::Remap),
+    );
+    let (lost, _) = split_keys(3);
+    let home = Some("127.0.0.1:11214");
+    smol::block_on(async {
+        nodes[3].down.store(true, Ordering::Relaxed);
+        assert!(cluster.call(set(lost[0], "v")).await.is_err());
+        assert_ne!(cluster.locate(lost[0].as_bytes()).as_deref(), home);
+        nodes[3].down.store(false, Ordering::Relaxed);
+        clock.advance(Duration::from_millis(199));
+        assert_ne!(cluster.locate(lost[0].as_bytes()).as_deref(), home);
+        clock.advance(Duration::from_millis(1));
+        assert_eq!(cluster.locate(lost[0].as_bytes()).as_deref(), home);
+        assert_eq!(
+            cluster.call(set(lost[0], "v")).await.unwrap(),
+            Response::Stored
+        );
+        assert!(nodes[3].holds(lost[0]));
+    });
+}
+
+#[test]
+fn a_mixed_batch_answers_every_request_in_its_place() {
+    let (cluster, _nodes) = cluster(ClusterOptions::default());
+    let vectors = vectors();
+    // Keys on two different nodes, for a retrieval that must be split.
+    let first = vectors[0];
+    let other = vectors.iter().find(|v| v.1 != first.1).unwrap();
+    smol::block_on(async {
+        let replies = cluster
+            .call_many(vec![
+                set(first.0, "1"),
+                Request::Version,
+                set(other.0, "2"),
+                get_many(&[other.0, "missing", first.0]),
+                Request::Stats { args: vec![] },
+                get_many(&[first.0]),
+            ])
+            .await;
+        assert_eq!(replies.len(), 6);
+        assert_eq!(replies[0], Ok(Response::Stored));
+        assert!(matches!(replies[1], Ok(Response::Version(_))));
+        assert_eq!(replies[2], Ok(Response::Stored));
+        // The batch's requests are sent at once: the split read may run
+        // before or after the writes, but answers in its own place.
+        assert!(matches!(&replies[3], Ok(Response::Values(_))));
+        assert!(matches!(&replies[4], Err(Error::IllegalInput(_))));
+        assert!(matches!(&replies[5], Ok(Response::Values(_))));
+        let got = hit_keys(cluster.call(get_many(&[other.0, first.0])).await.unwrap());
+        assert_eq!(got, vec![other.0.to_string(), first.0.to_string()]);
+    });
+}

@@ -1,6 +1,6 @@
 //! twemproxy's server lines: `host:port:weight [name]` or `/socket:weight [name]`.
 
-use super::locator::NodeSpec;
+use super::scheme::NodeSpec;
 use crate::runtime::Address;
 use crate::{Error, Result};
 

@@ -57,7 +57,7 @@ impl CallGuard {
         }
     }
 
-    /// When the call's time is up, if it is timed.
+    /// When the call times out (none without a runtime or a timeout).
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.deadline.as_ref().map(|(at, _)| *at)
     }

@@ -5,6 +5,7 @@ mod call;
 mod deadline;
 mod driver;
 pub(crate) mod events;
+mod options;
 mod reconnect;
 mod shared;
 mod slot;
@@ -15,7 +16,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -23,81 +24,15 @@ use budget::{Budget, CallsPermit};
 use call::{CallGuard, Slots};
 use deadline::SharedTimer;
 pub use driver::Driver;
+pub use options::{ConnectionOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use reconnect::Reconnect;
 use shared::{Pending, Shared};
 use slot::{CallSlot, SlotPool};
 
 use crate::proto::ResponseDecoder;
-use crate::runtime::{Address, BoxFuture, Runtime, SocketOptions, Transport};
+pub(crate) use crate::runtime::timeout;
+use crate::runtime::{connector, Address, AnyStream, BoxFuture, Runtime, Transport};
 use crate::{Backend, Error, Request, Response, Result};
-
-/// The default [`ConnectionOptions::timeout`]: 2 seconds.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
-/// The default [`ConnectionOptions::connect_timeout`]: 2 seconds.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Options of a connection.
-///
-/// Every default is finite: a cache must never hang the service that uses
-/// it. A call without a time limit has to be asked for with `timeout: None`.
-///
-/// ```
-/// use std::time::Duration;
-/// use memclient::ConnectionOptions;
-///
-/// let mut options = ConnectionOptions::default();
-/// assert_eq!(options.timeout, Some(Duration::from_secs(2)));
-/// options.timeout = Some(Duration::from_millis(250));
-/// options.max_queued_bytes = 4 << 20;
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ConnectionOptions {
-    /// The longest one connect attempt may take ([`DEFAULT_CONNECT_TIMEOUT`],
-    /// 2 seconds, by default). `None`: no limit beyond the OS's own.
-    pub connect_timeout: Option<Duration>,
-    /// The longest a call may take, from the moment it is made until its
-    /// reply ([`DEFAULT_TIMEOUT`], 2 seconds, by default): waiting for a
-    /// reconnect and for room in the queue count against it. A call that
-    /// times out returns [`Error::Timeout`]. If its request was already
-    /// written, its reply is overdue and the socket is retired (see
-    /// [`Connection`]). `None`: no limit, and no socket is ever retired for a
-    /// late reply.
-    pub timeout: Option<Duration>,
-    /// TCP options applied to each new socket.
-    pub socket: SocketOptions,
-    /// The largest reply accepted, in bytes: a value, the values of a
-    /// multi-key read together, the lines of `stats` or `lru_crawler
-    /// metadump`, a meta batch. A larger reply is [`Error::Protocol`] and the
-    /// connection is closed, so a hostile or broken server cannot make the
-    /// client buffer without bound. Default
-    /// [`DEFAULT_MAX_REPLY_LEN`](crate::proto::DEFAULT_MAX_REPLY_LEN), 64 MiB:
-    /// raise it for a server run with a larger item size (`-I`).
-    pub max_reply_len: usize,
-    /// The most calls queued on, or waiting for a reply from, this connection
-    /// at once (1024 by default). A call beyond it waits for room, within its
-    /// timeout; a batch larger than the limit waits until the connection is idle.
-    pub max_in_flight: usize,
-    /// The most bytes of keys and values queued and not yet written (16 MiB
-    /// by default). A call beyond it waits for room, within its timeout; a
-    /// request larger than the limit waits until nothing else is queued.
-    /// With the driver's own write buffer (1 MiB) this bounds what a server
-    /// that stops reading can make the client hold.
-    pub max_queued_bytes: usize,
-}
-
-impl Default for ConnectionOptions {
-    fn default() -> Self {
-        ConnectionOptions {
-            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
-            timeout: Some(DEFAULT_TIMEOUT),
-            socket: SocketOptions::default(),
-            max_reply_len: crate::proto::DEFAULT_MAX_REPLY_LEN,
-            max_in_flight: 1024,
-            max_queued_bytes: 16 << 20,
-        }
-    }
-}
 
 /// Opens a new transport: how a connection reconnects.
 pub trait Connect<T>: Send + Sync + 'static {
@@ -160,7 +95,15 @@ impl<T: 'static> Connect<T> for Arc<dyn Connect<T>> {
 /// [`max_queued_bytes`](ConnectionOptions::max_queued_bytes) of unwritten
 /// requests are held at once; a caller beyond that waits for room, within its
 /// timeout.
-pub struct Connection<T> {
+///
+/// # The stream type
+///
+/// `T` is the socket's type. It defaults to [`AnyStream`], which every
+/// connection opened from an address ([`Config`](crate::Config),
+/// [`Connection::connect`]) uses, so the handle is named `Connection`
+/// whatever the runtime or TLS; a connection over a stream of your own
+/// ([`Connection::from_stream`], [`Connection::new`]) keeps its type.
+pub struct Connection<T = AnyStream> {
     inner: Arc<Inner<T>>,
 }
 
@@ -245,10 +188,22 @@ where
         runtime: impl Runtime,
         options: ConnectionOptions,
     ) -> Self {
+        Self::sharing(connector, runtime, options, None)
+    }
+
+    /// [`Connection::new`], whose replies in progress are charged to
+    /// `reply_budget` as well (a pool's, shared by its connections).
+    pub(crate) fn sharing(
+        connector: impl Connect<T>,
+        runtime: impl Runtime,
+        options: ConnectionOptions,
+        reply_budget: Option<Arc<crate::proto::SharedReplyBudget>>,
+    ) -> Self {
+        let reconnect = Reconnect::new(Box::new(connector), Arc::new(runtime), reply_budget);
         Connection {
             inner: Arc::new(Inner {
                 current: Mutex::new(None),
-                reconnect: Some(Reconnect::new(Box::new(connector), Arc::new(runtime))),
+                reconnect: Some(reconnect),
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
                 timer: SharedTimer::default(),
                 slots: SlotPool::default(),
@@ -257,27 +212,6 @@ where
                 _transport: PhantomData,
             }),
         }
-    }
-
-    /// Opens a connection to `address` on the runtime `transport`, and waits
-    /// until the socket is connected, so a wrong address fails here.
-    pub async fn connect<R>(
-        address: &Address,
-        transport: R,
-        options: ConnectionOptions,
-    ) -> Result<Self>
-    where
-        R: Transport<Stream = T>,
-    {
-        let connector = {
-            let address = address.clone();
-            let socket = options.socket.clone();
-            let transport = transport.clone();
-            move || transport.connect(&address, &socket)
-        };
-        let connection = Connection::new(connector, transport, options);
-        connection.shared().await?;
-        Ok(connection)
     }
 
     /// The options this connection was made with.
@@ -308,8 +242,9 @@ where
         self.inner.closed.load(Ordering::SeqCst)
     }
 
-    /// The live queue of the current socket, opening a socket if there is none.
-    async fn shared(&self) -> Result<Arc<Shared>> {
+    /// The live queue of the current socket, opening a socket if there is
+    /// none, for a call that times out at `deadline`.
+    async fn shared(&self, deadline: Option<Instant>) -> Result<Arc<Shared>> {
         if self.is_closed() {
             return Err(Error::Closed);
         }
@@ -327,10 +262,7 @@ where
                 .and_then(|shared| shared.closed_error())
                 .unwrap_or(Error::ConnectionClosed));
         };
-        let options = &self.inner.options;
-        let shared = reconnect
-            .connect(options.connect_timeout, options.max_reply_len)
-            .await?;
+        let shared = reconnect.connect(&self.inner.options, deadline).await?;
         let mut current = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
         if self.is_closed() {
             drop(current);
@@ -406,7 +338,7 @@ where
         // A socket can be retired between the look and the queueing; a few
         // tries, not an endless loop, if sockets keep dying that fast.
         for _ in 0..3 {
-            let shared = self.shared().await?;
+            let shared = self.shared(guard.deadline()).await?;
             let pending = guard
                 .slots()
                 .iter()
@@ -424,6 +356,24 @@ where
             .as_ref()
             .and_then(|shared| shared.closed_error())
             .unwrap_or(Error::ConnectionClosed))
+    }
+}
+
+impl Connection {
+    /// Opens a connection to `address` on the runtime `transport`, and waits
+    /// until the socket is connected, so a wrong address fails here. Its
+    /// socket (and every later one) is `transport`'s, seen as an
+    /// [`AnyStream`]. [`Config::connect`](crate::Config::connect) is the
+    /// usual way: it also parses `tls://` addresses and sets the client options.
+    pub async fn connect<R: Transport>(
+        address: &Address,
+        transport: R,
+        options: ConnectionOptions,
+    ) -> Result<Self> {
+        let connect = connector(address, transport.clone(), options.socket.clone());
+        let connection = Connection::new(connect, transport, options);
+        connection.shared(None).await?;
+        Ok(connection)
     }
 }
 
@@ -468,21 +418,5 @@ where
 
     async fn close(&self) {
         Connection::close(self).await
-    }
-}
-
-/// Runs `future` for at most `limit`, timed by `runtime`.
-pub(crate) async fn timeout<F: Future>(
-    runtime: &dyn Runtime,
-    limit: Option<Duration>,
-    future: F,
-) -> Result<F::Output> {
-    let Some(limit) = limit else {
-        return Ok(future.await);
-    };
-    let future = std::pin::pin!(future);
-    match futures_util::future::select(future, runtime.sleep(limit)).await {
-        futures_util::future::Either::Left((output, _)) => Ok(output),
-        futures_util::future::Either::Right(((), _)) => Err(Error::Timeout(limit)),
     }
 }

@@ -137,13 +137,9 @@ impl Command {
             },
             Request::MetaBatch(_) => Command::MetaBatch,
             Request::Raw(_) => Command::Raw,
-            Request::Verbosity { .. }
-            | Request::CacheMemlimit { .. }
-            | Request::Quit
-            | Request::Shutdown { .. }
-            | Request::SlabsReassign { .. }
-            | Request::SlabsAutomove { .. }
-            | Request::LruCrawler(_) => Command::Admin,
+            // `verbosity`, `cache_memlimit`, `quit`, `shutdown`, `slabs`,
+            // `lru_crawler`, and any admin command added later.
+            _ => Command::Admin,
         }
     }
 

@@ -8,6 +8,14 @@
 //! past the limit is a protocol error as soon as its header (or the first
 //! byte past the room left) arrives, so the decoder never holds more than
 //! the limit of one reply, plus whatever a single read brought beyond it.
+//!
+//! Decoders may also share one [`SharedReplyBudget`] (a pool's connections
+//! do): each charge is then taken from it too, and given back when the reply
+//! ends, so the replies in progress on all of them together stay within its
+//! limit, however many connections there are.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::line::{find_line, Line};
 use crate::{Error, Result};
@@ -24,17 +32,69 @@ pub const DEFAULT_MAX_REPLY_LEN: usize = 64 << 20;
 /// Room always left for the line that ends a reply (`END\r\n`, `MN\r\n`).
 const END_LINE_ROOM: usize = 8;
 
+/// Bytes that the replies in progress on several decoders may take together.
+#[derive(Debug)]
+pub(crate) struct SharedReplyBudget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl SharedReplyBudget {
+    /// A budget of `limit` bytes, none of them taken.
+    pub(crate) fn new(limit: usize) -> Arc<Self> {
+        Arc::new(SharedReplyBudget {
+            limit,
+            used: AtomicUsize::new(0),
+        })
+    }
+
+    /// Bytes taken now by the replies in progress.
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    fn room(&self) -> usize {
+        self.limit.saturating_sub(self.used())
+    }
+
+    /// Takes `bytes` if they fit; false (and nothing taken) if not.
+    fn take(&self, bytes: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(bytes).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::AcqRel);
+    }
+}
+
 /// The bytes charged so far to the reply in progress, and the limit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(super) struct Budget {
     limit: usize,
     used: usize,
+    /// The budget this decoder shares with others, if any: `used` is taken
+    /// from it too.
+    shared: Option<Arc<SharedReplyBudget>>,
 }
 
 impl Budget {
     /// A fresh budget of `limit` bytes.
     pub(super) fn new(limit: usize) -> Self {
-        Budget { limit, used: 0 }
+        Budget {
+            limit,
+            used: 0,
+            shared: None,
+        }
+    }
+
+    /// Charges every later reply to `shared` as well.
+    pub(super) fn share(&mut self, shared: Arc<SharedReplyBudget>) {
+        self.give_back();
+        self.shared = Some(shared);
     }
 
     /// The limit of one reply.
@@ -44,19 +104,42 @@ impl Budget {
 
     /// Starts the next reply.
     pub(super) fn reset(&mut self) {
+        self.give_back();
+    }
+
+    fn give_back(&mut self) {
+        // Most replies charge nothing (single-line ones): no atomic for them.
+        if let Some(shared) = self.shared.as_ref().filter(|_| self.used > 0) {
+            shared.give_back(self.used);
+        }
         self.used = 0;
     }
 
-    /// Bytes the reply may still take.
-    fn room(&self) -> usize {
+    /// Bytes the reply may still take under its own limit.
+    fn own_room(&self) -> usize {
         self.limit - self.used
+    }
+
+    /// Bytes the reply may still take, under its own limit and the shared
+    /// one, and whether the shared one left less.
+    fn room(&self) -> (usize, bool) {
+        let own = self.own_room();
+        match self.shared.as_ref().map(|s| s.room()) {
+            Some(shared) if shared < own => (shared, true),
+            _ => (own, false),
+        }
     }
 
     /// Charges `wire` bytes and `decoded` bytes of bookkeeping to the reply.
     pub(super) fn charge(&mut self, wire: usize, decoded: usize) -> Result<()> {
         let cost = wire.saturating_add(decoded);
-        if cost > self.room() {
-            return Err(self.exceeded(&format!("{cost} more bytes")));
+        if cost > self.own_room() {
+            return Err(self.exceeded(false, &format!("{cost} more bytes")));
+        }
+        if let Some(shared) = &self.shared {
+            if !shared.take(cost) {
+                return Err(self.exceeded(true, &format!("{cost} more bytes")));
+            }
         }
         self.used += cost;
         Ok(())
@@ -67,9 +150,10 @@ impl Budget {
     /// before waiting for it: a hostile length fails at once. The block is
     /// charged when it is taken.
     pub(super) fn check_block(&self, len: u64, decoded: usize, header: &[u8]) -> Result<usize> {
+        let (room, shared) = self.room();
         match usize::try_from(len) {
-            Ok(len) if len.saturating_add(2 + decoded) <= self.room() => Ok(len),
-            _ => Err(self.exceeded(&crate::error::quote(header, 64))),
+            Ok(len) if len.saturating_add(2 + decoded) <= room => Ok(len),
+            _ => Err(self.exceeded(shared, &crate::error::quote(header, 64))),
         }
     }
 
@@ -82,7 +166,8 @@ impl Budget {
         scanned: &mut usize,
         line_limit: usize,
     ) -> Result<Option<Line>> {
-        let room = self.room().max(END_LINE_ROOM);
+        let (room, shared) = self.room();
+        let room = room.max(END_LINE_ROOM);
         if room >= line_limit {
             return find_line(buf, scanned, line_limit);
         }
@@ -90,18 +175,40 @@ impl Budget {
             return Ok(None);
         }
         find_line(buf, scanned, room).map_err(|_| {
-            self.exceeded(&format!(
-                "a line of more than {room} bytes: {}",
-                crate::error::quote(&buf[..buf.len().min(room)], 64)
-            ))
+            self.exceeded(
+                shared,
+                &format!(
+                    "a line of more than {room} bytes: {}",
+                    crate::error::quote(&buf[..buf.len().min(room)], 64)
+                ),
+            )
         })
     }
 
-    fn exceeded(&self, what: &str) -> Error {
-        Error::Protocol(format!(
-            "reply larger than the limit of {} bytes (max_reply_len), after {} bytes: {what}",
-            self.limit, self.used
-        ))
+    /// The error for a reply that does not fit its own limit, or (`shared`)
+    /// the room the shared budget left.
+    fn exceeded(&self, shared: bool, what: &str) -> Error {
+        match self.shared.as_ref().filter(|_| shared) {
+            Some(shared) => Error::Protocol(format!(
+                "replies in progress on the pool's connections larger than their shared limit \
+                 of {} bytes (reply_budget), after {} bytes of this one and {} in all: {what}",
+                shared.limit,
+                self.used,
+                shared.used()
+            )),
+            _ => Error::Protocol(format!(
+                "reply larger than the limit of {} bytes (max_reply_len), after {} bytes: {what}",
+                self.limit, self.used
+            )),
+        }
+    }
+}
+
+impl Drop for Budget {
+    fn drop(&mut self) {
+        // A decoder dropped half-way through a reply (its connection closed)
+        // gives its share back.
+        self.give_back();
     }
 }
 
@@ -150,5 +257,61 @@ mod tests {
         // With room to spare, the line limit applies.
         let budget = Budget::new(1000);
         assert!(budget.find_line(b"abcdefgh", &mut 0, 8).is_err());
+    }
+
+    #[test]
+    fn a_shared_budget_bounds_the_replies_of_every_decoder_together() {
+        let shared = SharedReplyBudget::new(100);
+        let (mut a, mut b) = (Budget::new(80), Budget::new(80));
+        a.share(shared.clone());
+        b.share(shared.clone());
+        a.charge(60, 0).unwrap();
+        // Within b's own limit, but not within what a left of the shared one.
+        let error = b.charge(50, 0).unwrap_err();
+        assert!(error.to_string().contains("reply_budget"), "{error}");
+        assert!(b.check_block(39, 0, b"VA 39").is_err());
+        assert!(b.find_line(&[b'a'; 50], &mut 0, 64).is_err());
+        b.charge(40, 0).unwrap();
+        assert_eq!(shared.used(), 100);
+        // A reply that ends gives its bytes back; so does a dropped decoder.
+        a.reset();
+        assert_eq!(shared.used(), 40);
+        b.charge(40, 0).unwrap();
+        // b's own limit still applies, and says so.
+        let error = b.charge(1, 0).unwrap_err();
+        assert!(error.to_string().contains("max_reply_len"), "{error}");
+        drop(b);
+        assert_eq!(shared.used(), 0);
+    }
+
+    #[test]
+    fn decoders_sharing_a_budget_fail_the_reply_that_does_not_fit() {
+        use crate::proto::ResponseDecoder;
+        use crate::Request;
+        use bytes::BytesMut;
+
+        let shared = SharedReplyBudget::new(1000);
+        let mut a = ResponseDecoder::with_max_reply_len(800).sharing(shared.clone());
+        let mut b = ResponseDecoder::with_max_reply_len(800).sharing(shared.clone());
+        let stats = Request::Stats { args: vec![] };
+        // a holds a reply not yet whole: 10 lines, 420 bytes with their
+        // bookkeeping.
+        let mut held = BytesMut::from(&b"STAT a b\r\n".repeat(10)[..]);
+        assert!(a.decode(&stats, &mut held).unwrap().is_none());
+        assert!(shared.used() >= 400);
+        // b's reply (15 lines) alone fits its own limit, but not beside a's.
+        let mut flood = BytesMut::from(&b"STAT a b\r\n".repeat(15)[..]);
+        flood.extend_from_slice(b"END\r\n");
+        match b.decode(&stats, &mut flood) {
+            Err(Error::Protocol(message)) => assert!(message.contains("reply_budget"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        // Once a's reply is whole, its bytes are back, and b's next fits.
+        held.extend_from_slice(b"END\r\n");
+        assert!(matches!(a.decode(&stats, &mut held), Ok(Some(Ok(_)))));
+        assert_eq!(shared.used(), 0);
+        let mut again = BytesMut::from(&b"STAT a b\r\n".repeat(15)[..]);
+        again.extend_from_slice(b"END\r\n");
+        assert!(matches!(b.decode(&stats, &mut again), Ok(Some(Ok(_)))));
     }
 }

@@ -7,8 +7,11 @@
 //! an argument is one word. A request that breaks them is
 //! [`Error::IllegalInput`] before any byte is written.
 
-use super::MAX_KEY_LEN;
+use super::meta_key;
 use crate::{Error, LruCrawler, MetaCommand, MetaFlag, MetaRequest, Request, Result};
+
+/// The longest key memcached accepts, in bytes.
+pub const MAX_KEY_LEN: usize = 250;
 
 /// Checks every user-supplied token of `request`.
 pub(crate) fn request(request: &Request) -> Result<()> {
@@ -27,6 +30,7 @@ pub(crate) fn request(request: &Request) -> Result<()> {
         Request::Meta(meta) => meta_request(meta),
         Request::MetaBatch(batch) => batch.iter().try_for_each(meta_request),
         Request::LruCrawler(_)
+        | Request::Lru(_)
         | Request::SlabsAutomove { .. }
         | Request::FlushAll { .. }
         | Request::Version
@@ -74,7 +78,7 @@ pub(crate) fn meta_request(meta: &MetaRequest) -> Result<()> {
 
 /// A key sent in base64 (`b`): any bytes, but its encoded form must fit.
 fn binary_key(meta: &MetaRequest) -> Result<()> {
-    let encoded = super::base64_len(meta.key.len());
+    let encoded = meta_key::encoded_len(meta.key.len());
     if meta.key.is_empty() || encoded > MAX_KEY_LEN {
         return Err(Error::IllegalInput(format!(
             "binary key of {} bytes is {encoded} bytes in base64, not 1 to {MAX_KEY_LEN}",

@@ -145,6 +145,28 @@ pub(super) fn is_failure_line(line: &[u8]) -> bool {
     word_len > 0 && (word_len == line.len() || line[word_len] == b' ') && !is_known_reply(line)
 }
 
+/// The longest line of a single-line reply or a `VALUE` header, terminator
+/// included. Real ones are under 300 bytes (a `VALUE` header with a 250-byte key).
+pub(super) const LINE_LIMIT: usize = 8 * 1024;
+
+/// The longest line of a multi-line reply (`stats`, `lru_crawler metadump`) or
+/// of a raw command's reply, terminator included.
+pub(super) const LONG_LINE_LIMIT: usize = 64 * 1024;
+
+/// A well-formed reply of the wrong kind, or a line that is no reply at all.
+pub(super) fn unexpected(line: &[u8]) -> Error {
+    if is_known_reply(line) {
+        Error::protocol("unexpected reply for the request", line)
+    } else {
+        Error::protocol("malformed reply", line)
+    }
+}
+
+/// A line ending in `\n` without `\r` where memcached always sends `\r\n`.
+pub(super) fn bare_lf(line: &[u8]) -> Error {
+    Error::protocol("line ends in a bare \\n", line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,8 +23,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::budget::Budget;
-use super::decode::{bare_lf, unexpected, LINE_LIMIT};
-use super::line::{error_line, parse_u64};
+use super::line::{bare_lf, error_line, parse_u64, unexpected, LINE_LIMIT};
 use super::meta_key;
 use crate::{
     Error, MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus, Response, Result,
@@ -377,7 +376,9 @@ fn finish(item: Item, request: &MetaRequest) -> Result<Item> {
         for flag in reply.flags.iter_mut().filter(|f| f.flag == b'k') {
             flag.token = Some(request.key.clone());
         }
-    } else if request.has_flag(b'b') {
+    } else if request.has_flag(b'b') || reply.flags.iter().any(|f| f.flag == b'b') {
+        // memcached sends the key of an item stored with a binary key in
+        // base64, with `b`, even to a request that named it in plain text.
         for flag in &mut reply.flags {
             if flag.flag == b'k' {
                 if let Some(token) = &flag.token {

@@ -8,7 +8,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use super::encode::put_u64;
+use super::digits::put_u64;
 use super::meta_key;
 use crate::{MetaCommand, MetaRequest};
 

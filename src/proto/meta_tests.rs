@@ -2,7 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::decode::tests::{check_splits, client, decode_one, one_shot, Out};
+use super::decode_tests::{check_splits, client, decode_one, one_shot, Out};
 use super::{encode_request, ResponseDecoder};
 use crate::{
     Error, MetaCommand, MetaFlag, MetaRequest, MetaResponse, MetaStatus, Request, Response,

@@ -6,12 +6,9 @@ use std::time::Duration;
 use async_std::net::TcpStream;
 use async_std::os::unix::net::UnixStream;
 
-use super::{
-    apply_socket_options, finish_connect, Address, BoxFuture, Runtime, SocketOptions, Transport,
-};
-use crate::{Client, Config, Connection, Result};
+use super::{open_socket, Address, BoxFuture, Runtime, SocketOptions, Transport};
 
-/// The async-std runtime.
+/// The async-std runtime: `Config::new(address).connect(AsyncStd)`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AsyncStd;
 
@@ -36,27 +33,11 @@ impl Transport for AsyncStd {
         address: &Address,
         options: &SocketOptions,
     ) -> BoxFuture<'static, io::Result<Stream>> {
-        let address = address.clone();
-        let options = options.clone();
-        Box::pin(async move {
-            let opened = async {
-                match &address {
-                    Address::Tcp { host, port } => {
-                        let stream = TcpStream::connect((host.as_str(), *port)).await?;
-                        apply_socket_options(&stream, &options)?;
-                        Ok(super::Stream::Tcp(stream))
-                    }
-                    Address::Unix(path) => {
-                        Ok(super::Stream::Unix(UnixStream::connect(path).await?))
-                    }
-                }
-            };
-            finish_connect(opened.await, &address, &options).await
-        })
+        Box::pin(open_socket(
+            address.clone(),
+            options.clone(),
+            |host, port| async move { TcpStream::connect((host.as_str(), port)).await },
+            UnixStream::connect,
+        ))
     }
-}
-
-/// Connects a client with default options: `memclient::async_std::connect("127.0.0.1:11211")`.
-pub async fn connect(address: &str) -> Result<Client<Connection<Stream>>> {
-    Config::new(address).connect(AsyncStd).await
 }

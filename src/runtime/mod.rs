@@ -1,15 +1,21 @@
 //! What memclient needs from an async runtime, and the adapters that provide it.
 //!
 //! The core never names a runtime: a [`Connection`](crate::Connection) asks its
-//! [`Runtime`] to spawn its driver and to sleep for timeouts, and a [`Transport`]
-//! to open sockets. Each adapter is one small file behind a cargo feature.
+//! [`Runtime`] to spawn its driver, to sleep for timeouts and for the time
+//! ([`Runtime::now`], so a test runtime can drive the clock), and a
+//! [`Transport`] to open sockets. Each adapter is one small file behind a
+//! cargo feature. This is the bottom layer: nothing here names a client or a
+//! configuration ([`Config`](crate::Config) builds on it).
 
 mod address;
 #[cfg(feature = "async-std")]
 pub mod async_std;
+#[cfg(any(feature = "smol", feature = "async-std"))]
+mod open;
 #[cfg(feature = "smol")]
 pub mod smol;
 mod stream;
+mod timeout;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
@@ -19,17 +25,24 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use address::{Address, Endpoint, DEFAULT_PORT};
-pub use stream::Stream;
+#[cfg(any(feature = "smol", feature = "async-std"))]
+pub(crate) use open::open_socket;
+pub use stream::{AnyStream, Stream};
+pub(crate) use timeout::timeout;
 
 /// A boxed, sendable future: what the runtime traits pass around.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Spawning and sleeping: all the core asks of a runtime.
+/// Spawning, sleeping and the time: all the core asks of a runtime.
 pub trait Runtime: Send + Sync + 'static {
     /// Runs `future` to completion in the background.
     fn spawn(&self, future: BoxFuture<'static, ()>);
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+    /// The current time, for deadlines and ages; a test runtime may drive it.
+    fn now(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
 }
 
 impl Runtime for std::sync::Arc<dyn Runtime> {
@@ -39,6 +52,10 @@ impl Runtime for std::sync::Arc<dyn Runtime> {
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         (**self).sleep(duration)
+    }
+
+    fn now(&self) -> std::time::Instant {
+        (**self).now()
     }
 }
 
@@ -63,7 +80,19 @@ pub trait Transport: Runtime + Clone {
 /// How each TCP socket is opened: its options and, with the `tls` feature,
 /// its TLS session (ignored for UNIX sockets, except that TLS over one is refused).
 ///
-/// Build it from [`SocketOptions::default`] and set the fields you need.
+/// Every options type of memclient has the same shape: public fields, and a
+/// by-value setter named like each field that sets exactly that field.
+///
+/// ```
+/// use std::time::Duration;
+/// use memclient::runtime::SocketOptions;
+///
+/// let socket = SocketOptions::new()
+///     .keepalive(Some(Duration::from_secs(30)))
+///     .keepalive_count(Some(4));
+/// assert!(socket.nodelay);
+/// assert_eq!(socket.keepalive, Some(Duration::from_secs(30)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SocketOptions {
@@ -96,14 +125,56 @@ impl Default for SocketOptions {
     }
 }
 
-/// How a connection to `address` on `transport` (re)opens its socket.
+impl SocketOptions {
+    /// Options with every default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`nodelay`](Self::nodelay).
+    pub fn nodelay(mut self, on: bool) -> Self {
+        self.nodelay = on;
+        self
+    }
+
+    /// Sets [`keepalive`](Self::keepalive).
+    pub fn keepalive(mut self, idle: Option<Duration>) -> Self {
+        self.keepalive = idle;
+        self
+    }
+
+    /// Sets [`keepalive_interval`](Self::keepalive_interval).
+    pub fn keepalive_interval(mut self, interval: Option<Duration>) -> Self {
+        self.keepalive_interval = interval;
+        self
+    }
+
+    /// Sets [`keepalive_count`](Self::keepalive_count).
+    pub fn keepalive_count(mut self, count: Option<u32>) -> Self {
+        self.keepalive_count = count;
+        self
+    }
+
+    /// Sets [`tls`](Self::tls) (feature `tls`).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: Option<crate::tls::TlsConfig>) -> Self {
+        self.tls = tls;
+        self
+    }
+}
+
+/// How a connection to `address` on `transport` (re)opens its socket, the
+/// stream type erased to [`AnyStream`].
 pub(crate) fn connector<R: Transport>(
     address: &Address,
     transport: R,
     socket: SocketOptions,
-) -> impl crate::Connect<R::Stream> {
+) -> impl crate::Connect<AnyStream> {
     let address = address.clone();
-    move || transport.connect(&address, &socket)
+    move || -> BoxFuture<'static, io::Result<AnyStream>> {
+        let opening = transport.connect(&address, &socket);
+        Box::pin(async move { opening.await.map(AnyStream::new) })
+    }
 }
 
 /// Finishes opening a socket for an adapter: names a failure after the

@@ -1,6 +1,7 @@
-//! [`Stream`]: a TCP or UNIX socket behind one type.
+//! [`Stream`]: a TCP or UNIX socket behind one type; [`AnyStream`]: any
+//! stream behind one type, so handles need not name their stream.
 
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -19,7 +20,11 @@ pub enum Stream<Tcp, Unix> {
     Tls(Box<crate::tls::TlsStream<Tcp>>),
 }
 
-#[cfg(feature = "tls")]
+// Used by the adapters' `finish_connect`.
+#[cfg(all(
+    feature = "tls",
+    any(feature = "smol", feature = "async-std", feature = "tokio")
+))]
 impl<Tcp, Unix> Stream<Tcp, Unix>
 where
     Tcp: AsyncRead + AsyncWrite + Unpin,
@@ -96,5 +101,79 @@ where
             #[cfg(feature = "tls")]
             Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_close(cx),
         }
+    }
+}
+
+/// Any byte stream, boxed: the stream type of the handles users name
+/// ([`Connection`](crate::Connection), [`Pool`](crate::Pool),
+/// [`Cluster`](crate::Cluster) default to it), so a client is
+/// `Client<Connection>` whichever runtime, transport or TLS setting opened
+/// its sockets. [`Config`](crate::Config) and the address-based constructors
+/// erase to it; [`Connection::from_stream`](crate::Connection::from_stream)
+/// keeps a stream of your own type (or `AnyStream::new(stream)` erases it).
+pub struct AnyStream(Box<dyn Io>);
+
+/// What a stream must do to be boxed into an [`AnyStream`].
+trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+
+impl<S: AsyncRead + AsyncWrite + Send + Unpin> Io for S {}
+
+impl AnyStream {
+    /// Boxes `stream`.
+    pub fn new<S>(stream: S) -> Self
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        AnyStream(Box::new(stream))
+    }
+}
+
+impl std::fmt::Debug for AnyStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnyStream(..)")
+    }
+}
+
+impl AsyncRead for AnyStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_read(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_read_vectored(cx, bufs)
+    }
+}
+
+impl AsyncWrite for AnyStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0).poll_close(cx)
     }
 }

@@ -11,7 +11,6 @@ use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 use super::{
     apply_socket_options, finish_connect, Address, BoxFuture, Runtime, SocketOptions, Transport,
 };
-use crate::{Client, Config, Connection, Result};
 
 /// A tokio runtime, passed as every runtime is: `connect(Tokio)`, as
 /// `connect(Smol)` and `connect(AsyncStd)`.
@@ -138,18 +137,13 @@ impl Transport for Tokio {
     }
 }
 
-/// Connects a client with default options on the current tokio runtime:
-/// `memclient::tokio::connect("127.0.0.1:11211")`.
-pub async fn connect(address: &str) -> Result<Client<Connection<Stream>>> {
-    Config::new(address).connect(Tokio::current()).await
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::{BufRead, BufReader, Write};
     use std::net::TcpListener;
 
     use super::*;
+    use crate::Config;
 
     /// A one-connection server that answers `version`.
     fn version_server() -> String {

@@ -26,13 +26,24 @@ fn connect(proxy: &Proxy) -> TcpStream {
     TcpStream::connect_timeout(&address, Duration::from_secs(2)).expect("connect to the proxy")
 }
 
-/// What arrives within `limit`; stops early at the end of the stream, or
-/// once bytes have come and 100 ms pass without more.
+/// The most [`read_for`] keeps: far more than any check needs, and little
+/// beside the matrix's memory bound. The check tests run in the same process
+/// as the flood cells, whose bound is the growth of the whole process: a
+/// check that kept 300 ms of a flood (a few hundred MiB on loopback) was
+/// counted against the flood cell that happened to run beside it.
+const READ_KEEP: usize = 1 << 20;
+
+/// What arrives within `limit`, at most [`READ_KEEP`] bytes; stops early at
+/// the end of the stream, once bytes have come and 100 ms pass without more,
+/// or once `READ_KEEP` bytes have come.
 fn read_for(socket: &mut TcpStream, limit: Duration) -> Vec<u8> {
     let deadline = Instant::now() + limit;
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        if got.len() >= READ_KEEP {
+            break;
+        }
         let wait = match got.is_empty() {
             true => left,
             false => left.min(Duration::from_millis(100)),
@@ -42,7 +53,7 @@ fn read_for(socket: &mut TcpStream, limit: Duration) -> Vec<u8> {
             .unwrap();
         match socket.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Ok(n) => got.extend_from_slice(&buf[..n.min(READ_KEEP - got.len())]),
             Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
             Err(_) => break,
         }

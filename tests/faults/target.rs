@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use memclient::serde::PyFlags;
-use memclient::smol::{Smol, Stream};
+use memclient::smol::Smol;
 use memclient::{
     Client, ClientOptions, Cluster, ClusterOptions, Config, Connection, ConnectionOptions, Error,
     MultiGet, Pool, PoolOptions, Request,
@@ -96,10 +96,10 @@ impl Settings {
 
 /// A client of one of the backends.
 pub enum Target {
-    Connection(Client<Connection<Stream>>),
-    Pool(Client<Pool<Stream>>),
+    Connection(Client<Connection>),
+    Pool(Client<Pool>),
     /// The cluster's client, and the name of the node behind the proxy.
-    Cluster(Client<Cluster<Connection<Stream>>>, String),
+    Cluster(Client<Cluster>, String),
 }
 
 macro_rules! each {
@@ -147,7 +147,9 @@ impl Target {
             Backend::Pool => Target::Pool(
                 settings
                     .config(proxy)
-                    .connect_pool(Smol, settings.pool())
+                    .pool(settings.pool())
+                    .connect(Smol)
+                    .await
                     .expect("pool"),
             ),
             Backend::Cluster => {

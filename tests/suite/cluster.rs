@@ -18,10 +18,10 @@ use memclient::{
     Hashing, LruCrawler, NodeSpec, NodeStatus, Request, Response,
 };
 
-use crate::rt::{self, Stream};
+use crate::rt;
 use crate::support::Memcached;
 
-type TestCluster = Cluster<Connection<Stream>>;
+type TestCluster = Cluster<Connection>;
 
 fn connection_options() -> ConnectionOptions {
     let mut options = ConnectionOptions::default();
@@ -44,7 +44,7 @@ fn addresses(servers: &[Memcached]) -> Vec<String> {
 }
 
 /// A plain single-server client.
-async fn direct(address: &str) -> Client<Connection<Stream>> {
+async fn direct(address: &str) -> Client<Connection> {
     Config::new(address)
         .timeout(Duration::from_secs(2))
         .connect(rt::transport())

@@ -1,11 +1,14 @@
 //! Every command of the classic protocol against a real memcached, run on
 //! each runtime adapter (see the `rt` module of the including test).
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use memclient::serde::{CacheValue, Compressed, RawBytes};
-use memclient::{CasOutcome, Config, Error, LruCrawler, RawReply, Response};
+use memclient::{
+    CasOutcome, Config, Error, Lru, LruCrawler, LruFactor, LruMode, RawReply, Response, StatValue,
+};
 
 use crate::rt::{self, TestClient};
 use crate::support::{unique_prefix, Memcached};
@@ -457,6 +460,59 @@ fn stats_are_typed() {
             c.stats(["two words"]).await,
             Err(Error::IllegalInput(_))
         ));
+    });
+}
+
+#[test]
+fn lru_tunes_the_servers_lru() {
+    let server = Memcached::start();
+    let c = connect(&server, |c| c);
+    rt::block_on(async {
+        let setting = |settings: &HashMap<String, StatValue>, name: &str| {
+            settings
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| panic!("no {name}"))
+        };
+        c.lru(Lru::Tune {
+            hot_percent: 15,
+            warm_percent: 35,
+            hot_max_factor: LruFactor(0.25),
+            warm_max_factor: LruFactor(1.5),
+        })
+        .await
+        .unwrap();
+        c.lru(Lru::Mode(LruMode::Flat)).await.unwrap();
+        c.lru(Lru::TempTtl(61)).await.unwrap();
+        let settings = c.stats(["settings"]).await.unwrap();
+        assert_eq!(setting(&settings, "hot_lru_pct"), StatValue::Int(15));
+        assert_eq!(setting(&settings, "warm_lru_pct"), StatValue::Int(35));
+        assert_eq!(setting(&settings, "hot_max_factor"), StatValue::Float(0.25));
+        assert_eq!(setting(&settings, "warm_max_factor"), StatValue::Float(1.5));
+        assert_eq!(setting(&settings, "lru_segmented"), StatValue::Bool(false));
+        assert_eq!(setting(&settings, "temp_lru"), StatValue::Bool(true));
+        assert_eq!(setting(&settings, "temporary_ttl"), StatValue::Int(61));
+
+        c.lru(Lru::Mode(LruMode::Segmented)).await.unwrap();
+        c.lru(Lru::TempTtl(-1)).await.unwrap();
+        let settings = c.stats(["settings"]).await.unwrap();
+        assert_eq!(setting(&settings, "lru_segmented"), StatValue::Bool(true));
+        assert_eq!(setting(&settings, "temp_lru"), StatValue::Bool(false));
+
+        // A refusal is the server's reason, and the connection stays usable.
+        let too_much = Lru::Tune {
+            hot_percent: 60,
+            warm_percent: 60,
+            hot_max_factor: LruFactor(0.1),
+            warm_max_factor: LruFactor(2.0),
+        };
+        match c.lru(too_much).await {
+            Err(Error::UnknownCommand(message)) => {
+                assert!(message.contains("must not exceed 80"), "{message}")
+            }
+            other => panic!("lru tune 60 60: {other:?}"),
+        }
+        assert!(c.set("still", "usable").await.unwrap());
     });
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use crate::rt::{self, Stream};
+use crate::rt;
 use crate::support::Memcached;
 use memclient::cluster::{Dns, ElastiCache, Srv, StaticNodes};
 use memclient::proto::config::{ClusterConfig, ConfigNode};
@@ -17,7 +17,7 @@ use memclient::{
 };
 use memclient_mock::{MockMemcache, ServerHandle};
 
-fn pool(node: &NodeSpec) -> Pool<Stream> {
+fn pool(node: &NodeSpec) -> Pool {
     let mut connection = ConnectionOptions::default();
     connection.timeout = Some(Duration::from_millis(500));
     connection.connect_timeout = Some(Duration::from_millis(500));
@@ -46,7 +46,7 @@ fn endpoint() -> (MockMemcache, ServerHandle, String) {
     (mock, handle, address)
 }
 
-fn names(cluster: &Cluster<Pool<Stream>>) -> Vec<String> {
+fn names(cluster: &Cluster<Pool>) -> Vec<String> {
     let mut names = cluster.node_names();
     names.sort();
     names

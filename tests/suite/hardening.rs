@@ -308,6 +308,44 @@ fn sixty_four_calls_share_one_reconnect_against_a_connect_that_hangs() {
     assert_eq!(attempts.load(Ordering::SeqCst), 1, "one shared attempt");
 }
 
+/// A call that joins a connect attempt begun before it, and sees it fail,
+/// tries once more while its own timeout leaves time: here the first
+/// attempt hangs (a SYN lost to a full backlog) but the server answers
+/// the next one, so the joiner succeeds instead of inheriting the timeout.
+#[test]
+fn a_call_that_joined_a_failed_connect_attempt_tries_once_more_in_its_time_left() {
+    let server = Memcached::shared();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counted = attempts.clone();
+    let real = connector(&server.address);
+    let connector = move || -> memclient::runtime::BoxFuture<'static, std::io::Result<Stream>> {
+        match counted.fetch_add(1, Ordering::SeqCst) {
+            0 => Box::pin(futures_util::future::pending()),
+            _ => memclient::Connect::connect(&real),
+        }
+    };
+    let connection = Connection::new(connector, rt::transport(), reconnect_options());
+    let client = Arc::new(Client::new(connection));
+    rt::block_on(async {
+        let first = rt::spawn({
+            let client = client.clone();
+            async move { client.get("joined:k").await }
+        });
+        while attempts.load(Ordering::SeqCst) == 0 {
+            rt::sleep(Duration::from_millis(2)).await;
+        }
+        // Joins the hanging attempt 80 ms before its connect timeout ends
+        // it: the joiner then has 120 ms of its own 200 ms left.
+        rt::sleep(Duration::from_millis(120)).await;
+        let started = Instant::now();
+        let second = client.get("joined:k").await;
+        assert!(matches!(first.await, Err(Error::Timeout(_))));
+        assert_eq!(second.expect("the fresh attempt connects"), None);
+        assert!(started.elapsed() < TIMEOUT + MARGIN);
+    });
+    assert_eq!(attempts.load(Ordering::SeqCst), 2, "one fresh attempt");
+}
+
 #[test]
 fn a_client_with_default_options_times_out_on_a_silent_server() {
     let server = Hostile::silent();

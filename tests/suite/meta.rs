@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use base64::Engine as _;
 use bytes::Bytes;
 use memclient::serde::CacheValue;
 use memclient::{
@@ -510,6 +511,29 @@ fn binary_keys_round_trip() {
             plain.meta_get(b"a b").await,
             Err(Error::IllegalInput(_))
         ));
+    });
+}
+
+#[test]
+fn a_key_stored_as_binary_reads_back_in_plain_text_with_its_own_name() {
+    // memcached answers a plain `mg <key> k` for an item stored with `b` with
+    // the key in base64 and a `b` flag: the client decodes it.
+    let c = connect(|c| c);
+    let key = unique_prefix("binplain");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&key);
+    rt::block_on(async {
+        let stored = c
+            .raw_command(
+                format!("ms {encoded} 1 b F16"),
+                Some(Bytes::from_static(b"v")),
+                memclient::RawReply::Line,
+            )
+            .await
+            .unwrap();
+        assert_eq!(stored, Response::Line(Bytes::from_static(b"HD")));
+        let item = c.meta_get(&key).return_key().await.unwrap().expect("a hit");
+        assert_eq!(item.key.as_deref(), Some(key.as_bytes()));
+        assert_eq!(text(&item.value), Some("v"));
     });
 }
 

@@ -124,3 +124,75 @@ fn the_pool_survives_a_server_restart() {
         );
     });
 }
+
+/// A server that answers `get`s with a 600-byte value; to the first request
+/// of its first connection it sends the value, says so on `holding`, and
+/// holds back the `END` until told on `finish`.
+fn holds_a_reply_half_way() -> (
+    String,
+    std::sync::mpsc::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let (finish, finished) = std::sync::mpsc::channel::<()>();
+    let (hold, holding) = std::sync::mpsc::channel::<()>();
+    let value = |key: &str| format!("VALUE {key} 0 600\r\n{}\r\n", "v".repeat(600));
+    std::thread::spawn(move || {
+        let mut finished = Some(finished);
+        for (number, socket) in listener.incoming().flatten().enumerate() {
+            let mut held = match number {
+                0 => finished.take().map(|finished| (finished, hold.clone())),
+                _ => None,
+            };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(socket.try_clone().unwrap());
+                let mut socket = socket;
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                    let key = line.split_whitespace().nth(1).unwrap_or("k").to_string();
+                    let _ = socket.write_all(value(&key).as_bytes());
+                    if let Some((finished, hold)) = held.take() {
+                        let _ = hold.send(());
+                        let _ = finished.recv();
+                    }
+                    let _ = socket.write_all(b"END\r\n");
+                    line.clear();
+                }
+            });
+        }
+    });
+    (address, holding, finish)
+}
+
+#[test]
+fn the_replies_in_progress_on_all_connections_share_the_pools_reply_budget() {
+    let (address, holding, finish) = holds_a_reply_half_way();
+    rt::block_on(async {
+        // Each reply (about 640 bytes with its bookkeeping) fits alone; two at once do not.
+        let options = PoolOptions::new().max_size(2).reply_budget(1000);
+        assert_eq!(PoolOptions::new().reply_budget, 64 << 20);
+        let client = Arc::new(rt::connect_pool(Config::new(&address), options).unwrap());
+        let held = rt::spawn({
+            let client = client.clone();
+            async move { client.get("a").await }
+        });
+        // The first connection holds `a`'s value; the second gets `b`'s.
+        holding
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the first reply is under way");
+        match client.get("b").await {
+            Err(Error::Protocol(message)) => assert!(message.contains("reply_budget"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        // The connection that broke the budget is gone; the holder is not.
+        assert_eq!(client.backend().size(), 1);
+        finish.send(()).unwrap();
+        let value = held.await.unwrap().expect("the held reply completes");
+        assert_eq!(value.as_bytes().map(<[u8]>::len), Some(600));
+        // With the budget free again, the same reply fits.
+        let again = client.get("b").await.unwrap().expect("a value");
+        assert_eq!(again.as_bytes().map(<[u8]>::len), Some(600));
+    });
+}

@@ -15,7 +15,7 @@ use memclient::{
 };
 use memclient_mock::MockMemcache;
 
-use crate::rt::{self, Stream};
+use crate::rt;
 use crate::support::pki::Pki;
 use crate::support::Memcached;
 
@@ -347,7 +347,7 @@ fn a_cluster_of_tls_servers_and_a_mixed_one() {
         }
 
         // TLS per node: one TLS node, one plain node, in one cluster.
-        let mixed: Cluster<Connection<Stream>> = Cluster::new(ClusterOptions::default());
+        let mixed: Cluster<Connection> = Cluster::new(ClusterOptions::default());
         mixed
             .add_address(&servers[0].address, rt::transport(), options.clone())
             .unwrap();

@@ -17,7 +17,7 @@ use memclient::{
     CasOutcome, Client, Cluster, ClusterOptions, Config, Connection, Error, Hashing, NodeSpec,
 };
 
-use crate::rt::{self, Stream};
+use crate::rt;
 use crate::support::Memcached;
 
 /// A nutcracker process owned by the test, killed when the test process
@@ -139,7 +139,7 @@ fn named_lines(servers: &[Memcached]) -> Vec<String> {
         .collect()
 }
 
-type ProxyClient = Client<Twemproxy<Connection<Stream>>>;
+type ProxyClient = Client<Twemproxy<Connection>>;
 
 fn through(proxy: &Nutcracker) -> ProxyClient {
     let client = rt::block_on(rt::connect(

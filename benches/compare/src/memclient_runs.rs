@@ -53,7 +53,9 @@ where
             Workload::Pool8 => {
                 let pool = PoolOptions::new().max_size(POOL);
                 let client = config
-                    .connect_pool(runtime(), pool)
+                    .pool(pool)
+                    .connect(runtime())
+                    .await
                     .map_err(|e| e.to_string())?
                     .with_serde(RawBytes);
                 concurrent(&exec2, workload, &plan, data, client).await

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use super::set::MetaWrite;
 use super::{seconds, status_of, Meta};
 use crate::client::{Client, Ttl};
+use crate::proto::{Flag, MetaMode, Returned};
 use crate::serde::Serde;
 use crate::{Backend, Error, MetaCommand, MetaResponse, MetaStatus, Result};
 
@@ -56,7 +57,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
             self,
             MetaCommand::Arithmetic,
             key.as_ref(),
-            b"v",
+            &[Flag::ReturnValue],
             finish_arith,
         )
     }
@@ -65,58 +66,58 @@ impl<B: Backend, S: Serde> Client<B, S> {
 impl<B, S, T> Meta<'_, B, S, T, ArithKind> {
     /// The amount to add or subtract (`D`); 1 by default.
     pub fn delta(self, delta: u64) -> Self {
-        self.number(b'D', delta)
+        self.on(Flag::Delta(delta))
     }
 
     /// Subtract (`MD`), stopping at 0, instead of adding (wrapping at 2^64).
     pub fn decrement(self) -> Self {
-        self.set(crate::MetaFlag::with(b'M', Bytes::from_static(b"D")))
+        self.on(Flag::Mode(MetaMode::Decr))
     }
 
     /// Create the item on a miss (`N`) with this ttl, holding
     /// [`initial`](Self::initial) (0 by default). `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn vivify(self, ttl: impl Into<Ttl>) -> Self {
-        self.ttl_flag(b'N', ttl)
+        self.ttl_flag(Flag::Vivify, ttl)
     }
 
     /// The value of an item created on a miss (`J`).
     pub fn initial(self, value: u64) -> Self {
-        self.number(b'J', value)
+        self.on(Flag::Initial(value))
     }
 
     /// A new ttl on success (`T`). `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn ttl(self, ttl: impl Into<Ttl>) -> Self {
-        self.ttl_flag(b'T', ttl)
+        self.ttl_flag(Flag::Ttl, ttl)
     }
 
     /// Apply only if the item's cas unique is `cas` (`C`).
     pub fn compare_cas(self, cas: u64) -> Self {
-        self.number(b'C', cas)
+        self.on(Flag::CompareCas(cas))
     }
 
     /// Give the item this new cas unique (`E`). Needs a memcached newer
     /// than 1.6.18, which answers `CLIENT_ERROR invalid or duplicate flag`.
     pub fn new_cas(self, cas: u64) -> Self {
-        self.number(b'E', cas)
+        self.on(Flag::NewCas(cas))
     }
 
     /// Return the new value (`v`, the default) or not.
     pub fn value(self, on: bool) -> Self {
         if on {
-            self.on(b'v')
+            self.on(Flag::ReturnValue)
         } else {
-            self.off(b'v')
+            self.off(Flag::ReturnValue)
         }
     }
 
     /// Return the time left to live (`t`).
     pub fn return_ttl(self) -> Self {
-        self.on(b't')
+        self.on(Flag::ReturnTtl)
     }
 
     /// Return the new cas unique (`c`).
     pub fn return_cas(self) -> Self {
-        self.on(b'c')
+        self.on(Flag::ReturnCas)
     }
 }
 
@@ -142,12 +143,13 @@ fn finish_arith<B: Backend, S: Serde>(
         ),
         None => None,
     };
+    let returned = Returned::decode(&reply)?;
     Ok(MetaCounter {
         status,
         value,
-        ttl: seconds(&reply, b't')?,
-        cas: reply.number(b'c')?,
-        key: client.returned_key(&reply),
-        opaque: reply.token(b'O').cloned(),
+        ttl: seconds(returned.ttl),
+        cas: returned.cas,
+        key: client.returned_key(&returned),
+        opaque: returned.opaque,
     })
 }

@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use super::get::item;
 use crate::client::{Client, Ttl};
+use crate::proto::{Flag, Returned};
 use crate::runtime::BoxFuture;
 use crate::serde::Serde;
 use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Result};
@@ -43,8 +44,8 @@ use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Resu
 ///    recomputes, the others keep being served the value they had.
 ///
 /// Waiting needs a timer: a client made by [`Config::connect`](crate::Config::connect)
-/// or [`Config::connect_pool`](crate::Config::connect_pool) sleeps on its
-/// runtime; give a client built on a bare backend one with
+/// (any form: connection, pool, cluster, retry) sleeps on its runtime, and
+/// reads the time from it ([`Runtime::now`](crate::runtime::Runtime::now)); give a client built on a bare backend one with
 /// [`Client::with_runtime`]. Without one, a call that may wait (any
 /// [`wait`](Self::wait) but zero) fails at once with
 /// [`Error::IllegalInput`] saying so, before any I/O; with
@@ -198,27 +199,31 @@ where
         }
         let (wire, binary) = client.meta_key(&self.key)?;
         let now = SystemTime::now();
-        let mut flags = Vec::with_capacity(6);
-        if binary {
-            flags.push(MetaFlag::bare(b'b'));
-        }
-        flags.extend([
-            MetaFlag::bare(b'v'),
-            MetaFlag::bare(b'f'),
-            MetaFlag::bare(b'c'),
-        ]);
         let lease = Ttl::After(self.lease.max(Duration::from_secs(1))).to_exptime(now);
-        flags.push(MetaFlag::with(b'N', lease.to_string()));
-        if let Some(threshold) = self.recache {
-            flags.push(MetaFlag::with(b'R', threshold.as_secs().to_string()));
-        }
+        let flags = [
+            binary.then_some(Flag::Base64Key),
+            Some(Flag::ReturnValue),
+            Some(Flag::ReturnClientFlags),
+            Some(Flag::ReturnCas),
+            Some(Flag::Vivify(lease)),
+            self.recache
+                .map(|threshold| Flag::Recache(threshold.as_secs())),
+        ];
         let read = MetaRequest {
             command: MetaCommand::Get,
             key: wire.clone(),
-            flags,
+            flags: flags.into_iter().flatten().map(MetaFlag::from).collect(),
             data: None,
         };
-        let deadline = Instant::now() + self.wait;
+        // The runtime's clock, so a test runtime can drive the wait.
+        let now = || {
+            client
+                .timer
+                .0
+                .as_ref()
+                .map_or_else(Instant::now, |r| r.now())
+        };
+        let deadline = now() + self.wait;
         loop {
             let reply = client.call_meta(read.clone()).await?;
             if reply.status == Some(MetaStatus::Miss) {
@@ -226,9 +231,10 @@ where
                 // won, so compute without publishing over someone else.
                 return (self.compute)().await;
             }
-            let placeholder = !reply.has_flag(b'X')
+            let returned = Returned::decode(&reply)?;
+            let placeholder = !returned.stale
                 && reply.data.as_ref().is_some_and(Bytes::is_empty)
-                && reply.number::<u32>(b'f')?.unwrap_or(0) == 0;
+                && returned.client_flags.unwrap_or(0) == 0;
             let item = item(client, &self.key, reply)?;
             if item.won {
                 return self.publish(&wire, binary, item.cas, placeholder).await;
@@ -243,7 +249,7 @@ where
                 .timer
                 .0
                 .as_ref()
-                .filter(|_| Instant::now() + self.poll <= deadline);
+                .filter(|_| now() + self.poll <= deadline);
             match timer {
                 Some(runtime) => runtime.sleep(self.poll).await,
                 None if self.compute_on_timeout => return (self.compute)().await,
@@ -261,17 +267,18 @@ where
         placeholder: bool,
     ) -> Result<S::Value, E> {
         let client = self.client;
-        let base = |command, flags: Vec<MetaFlag>, data| MetaRequest {
+        let base = |command, flags: Vec<Flag>, data| MetaRequest {
             command,
             key: wire.clone(),
             flags: binary
-                .then(|| MetaFlag::bare(b'b'))
+                .then_some(Flag::Base64Key)
                 .into_iter()
                 .chain(flags)
+                .map(MetaFlag::from)
                 .collect(),
             data,
         };
-        let cas_flag = cas.map(|cas| MetaFlag::with(b'C', cas.to_string()));
+        let cas_flag = cas.map(Flag::CompareCas);
         let value = match (self.compute)().await {
             Ok(value) => value,
             Err(error) => {
@@ -281,9 +288,9 @@ where
                 // one); a stale or soon expiring item is marked stale again,
                 // which memcached answers by letting the next reader win
                 // while the others are still served the value.
-                let mut flags: Vec<MetaFlag> = cas_flag.iter().cloned().collect();
+                let mut flags: Vec<Flag> = cas_flag.iter().cloned().collect();
                 if !placeholder {
-                    flags.push(MetaFlag::bare(b'I'));
+                    flags.push(Flag::Invalidate);
                 }
                 let _ = client
                     .call_meta(base(MetaCommand::Delete, flags, None))
@@ -293,10 +300,7 @@ where
         };
         let (data, flags) = client.serde.serialize(&self.key, &value)?;
         let exptime = self.ttl.to_exptime(SystemTime::now());
-        let mut store_flags = vec![
-            MetaFlag::with(b'T', exptime.to_string()),
-            MetaFlag::with(b'F', flags.to_string()),
-        ];
+        let mut store_flags = vec![Flag::Ttl(exptime), Flag::ClientFlags(flags)];
         store_flags.extend(cas_flag);
         // Not stored (`EX`, `NF`) means the item changed since the win (it
         // was invalidated or deleted again): the value is still the one

@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use super::{seconds, status_of, Meta};
 use crate::client::{Client, Ttl};
+use crate::proto::{Flag, Returned};
 use crate::serde::Serde;
 use crate::{Backend, Error, MetaCommand, MetaResponse, MetaStatus, Result};
 
@@ -66,7 +67,13 @@ impl<B: Backend, S: Serde> Client<B, S> {
         &self,
         key: impl AsRef<[u8]>,
     ) -> Meta<'_, B, S, Option<MetaItem<S::Value>>, GetKind> {
-        Meta::new(self, MetaCommand::Get, key.as_ref(), b"vf", finish_get)
+        Meta::new(
+            self,
+            MetaCommand::Get,
+            key.as_ref(),
+            &[Flag::ReturnValue, Flag::ReturnClientFlags],
+            finish_get,
+        )
     }
 }
 
@@ -75,51 +82,51 @@ impl<B, S, T> Meta<'_, B, S, T, GetKind> {
     /// asked-for metadata, answered `HD`).
     pub fn value(self, on: bool) -> Self {
         if on {
-            self.on(b'v').on(b'f')
+            self.on(Flag::ReturnValue).on(Flag::ReturnClientFlags)
         } else {
-            self.off(b'v')
+            self.off(Flag::ReturnValue)
         }
     }
 
     /// Return the cas unique (`c`).
     pub fn cas(self) -> Self {
-        self.on(b'c')
+        self.on(Flag::ReturnCas)
     }
 
     /// Return the client flags (`f`).
     pub fn client_flags(self) -> Self {
-        self.on(b'f')
+        self.on(Flag::ReturnClientFlags)
     }
 
     /// Return whether the item was read before (`h`).
     pub fn hit_before(self) -> Self {
-        self.on(b'h')
+        self.on(Flag::ReturnHit)
     }
 
     /// Return the time since the last access (`l`).
     pub fn last_access(self) -> Self {
-        self.on(b'l')
+        self.on(Flag::ReturnLastAccess)
     }
 
     /// Return the size of the value (`s`).
     pub fn size(self) -> Self {
-        self.on(b's')
+        self.on(Flag::ReturnSize)
     }
 
     /// Return the remaining time to live (`t`).
     pub fn ttl(self) -> Self {
-        self.on(b't')
+        self.on(Flag::ReturnTtl)
     }
 
     /// Don't bump the item in the LRU, nor mark it read (`u`).
     pub fn no_bump(self) -> Self {
-        self.on(b'u')
+        self.on(Flag::NoBump)
     }
 
     /// Give the item this new cas unique if the call modifies it (`E`).
     /// Needs a memcached newer than 1.6.18, which answers `CLIENT_ERROR invalid flag`.
     pub fn new_cas(self, cas: u64) -> Self {
-        self.number(b'E', cas)
+        self.on(Flag::NewCas(cas))
     }
 
     /// Vivify on a miss (`N`): create an empty item living `ttl` and make
@@ -127,18 +134,18 @@ impl<B, S, T> Meta<'_, B, S, T, GetKind> {
     /// stampede protection, see [`get_or_compute`](Client::get_or_compute).
     /// `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn vivify(self, ttl: impl Into<Ttl>) -> Self {
-        self.ttl_flag(b'N', ttl)
+        self.ttl_flag(Flag::Vivify, ttl)
     }
 
     /// Win the recache (`R`) when the item has less than `threshold` left to
     /// live, so one caller refreshes a hot item before it expires.
     pub fn recache(self, threshold: Duration) -> Self {
-        self.number(b'R', threshold.as_secs())
+        self.on(Flag::Recache(threshold.as_secs()))
     }
 
     /// Set a new time to live on a hit (`T`), as `touch` / `gat`. `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn touch(self, ttl: impl Into<Ttl>) -> Self {
-        self.ttl_flag(b'T', ttl)
+        self.ttl_flag(Flag::Ttl, ttl)
     }
 }
 
@@ -161,7 +168,8 @@ pub(super) fn item<B: Backend, S: Serde>(
     key: &Bytes,
     mut reply: MetaResponse,
 ) -> Result<MetaItem<S::Value>> {
-    let flags = reply.number::<u32>(b'f')?;
+    let returned = Returned::decode(&reply)?;
+    let flags = returned.client_flags;
     let value = match reply.data.take() {
         Some(data) => Some(client.serde.deserialize(key, data, flags.unwrap_or(0))?),
         None => None,
@@ -169,15 +177,15 @@ pub(super) fn item<B: Backend, S: Serde>(
     Ok(MetaItem {
         value,
         flags,
-        cas: reply.number(b'c')?,
-        ttl: seconds(&reply, b't')?,
-        last_access: seconds(&reply, b'l')?,
-        hit_before: reply.number::<u8>(b'h')?.map(|h| h != 0),
-        size: reply.number(b's')?,
-        opaque: reply.token(b'O').cloned(),
-        key: client.returned_key(&reply),
-        won: reply.has_flag(b'W'),
-        stale: reply.has_flag(b'X'),
-        win_sent: reply.has_flag(b'Z'),
+        cas: returned.cas,
+        ttl: seconds(returned.ttl),
+        last_access: seconds(returned.last_access),
+        hit_before: returned.hit_before,
+        size: returned.size,
+        key: client.returned_key(&returned),
+        opaque: returned.opaque,
+        won: returned.won,
+        stale: returned.stale,
+        win_sent: returned.win_sent,
     })
 }

@@ -8,6 +8,7 @@
 use bytes::Bytes;
 
 use crate::client::Client;
+use crate::proto::{Flag, Returned};
 use crate::serde::Serde;
 use crate::{
     Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Request, Response, Result,
@@ -28,19 +29,16 @@ impl<B: Backend, S: Serde> Client<B, S> {
         let requests: Vec<MetaRequest> = keys
             .into_iter()
             .map(|(key, binary)| {
-                let mut flags = Vec::with_capacity(4);
-                if binary {
-                    flags.push(MetaFlag::bare(b'b'));
-                }
-                flags.push(MetaFlag::bare(b'v'));
-                flags.push(MetaFlag::bare(b'f'));
-                if cas {
-                    flags.push(MetaFlag::bare(b'c'));
-                }
+                let flags = [
+                    binary.then_some(Flag::Base64Key),
+                    Some(Flag::ReturnValue),
+                    Some(Flag::ReturnClientFlags),
+                    cas.then_some(Flag::ReturnCas),
+                ];
                 MetaRequest {
                     command: MetaCommand::Get,
                     key,
-                    flags,
+                    flags: flags.into_iter().flatten().map(MetaFlag::from).collect(),
                     data: None,
                 }
             })
@@ -63,9 +61,10 @@ impl<B: Backend, S: Serde> Client<B, S> {
                     )))
                 }
             }
+            let returned = Returned::decode(&reply)?;
             values.push(Value {
-                flags: reply.number(b'f')?.unwrap_or(0),
-                cas: if cas { reply.number(b'c')? } else { None },
+                flags: returned.client_flags.unwrap_or(0),
+                cas: if cas { returned.cas } else { None },
                 data: reply.data.take().unwrap_or_default(),
                 key,
             });

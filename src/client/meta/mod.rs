@@ -37,6 +37,7 @@ pub use get::{GetKind, MetaItem};
 pub use set::{MetaOutcome, MetaWrite, SetKind, SetMode};
 
 use super::{Client, Ttl};
+use crate::proto::{Flag, Returned};
 use crate::runtime::BoxFuture;
 use crate::serde::Serde;
 use crate::{
@@ -81,14 +82,12 @@ impl<'a, B: Backend, S: Serde, T, K> Meta<'a, B, S, T, K> {
         client: &'a Client<B, S>,
         command: MetaCommand,
         key: &[u8],
-        flags: &[u8],
+        flags: &[Flag],
         finish: Finish<B, S, T>,
     ) -> Self {
         let request = client.meta_key(key).map(|(wire, binary)| {
-            let mut flags: Vec<MetaFlag> = flags.iter().map(|&f| MetaFlag::bare(f)).collect();
-            if binary {
-                flags.insert(0, MetaFlag::bare(b'b'));
-            }
+            let binary = binary.then_some(&Flag::Base64Key);
+            let flags = binary.into_iter().chain(flags).map(Flag::encode).collect();
             MetaRequest {
                 command,
                 key: wire,
@@ -107,15 +106,18 @@ impl<'a, B: Backend, S: Serde, T, K> Meta<'a, B, S, T, K> {
 }
 
 impl<B, S, T, K> Meta<'_, B, S, T, K> {
-    /// Sets flag `flag` (without a token), once.
-    fn on(self, flag: u8) -> Self {
-        self.set(MetaFlag::bare(flag))
+    /// Sets a typed flag, replacing one of the same letter.
+    fn on(mut self, flag: Flag) -> Self {
+        if let Ok(request) = &mut self.request {
+            crate::proto::put_flag(&mut request.flags, flag);
+        }
+        self
     }
 
-    /// Removes flag `flag`.
-    fn off(mut self, flag: u8) -> Self {
+    /// Removes the flag with the letter of `flag`.
+    fn off(mut self, flag: Flag) -> Self {
         if let Ok(request) = &mut self.request {
-            request.flags.retain(|f| f.flag != flag);
+            crate::proto::remove_flag(&mut request.flags, &flag);
         }
         self
     }
@@ -139,21 +141,16 @@ impl<B, S, T, K> Meta<'_, B, S, T, K> {
         self
     }
 
-    /// Sets flag `flag` with a number.
-    fn number(self, flag: u8, n: impl std::fmt::Display) -> Self {
-        self.set(MetaFlag::with(flag, n.to_string()))
-    }
-
-    /// Sets flag `flag` with a ttl's wire value.
-    fn ttl_flag(self, flag: u8, ttl: impl Into<Ttl>) -> Self {
+    /// Sets the flag `flag` makes of a ttl's wire value.
+    fn ttl_flag(self, flag: fn(i64) -> Flag, ttl: impl Into<Ttl>) -> Self {
         let exptime = ttl.into().to_exptime(SystemTime::now());
-        self.number(flag, exptime)
+        self.on(flag(exptime))
     }
 
     /// Quiet mode (`q`): the server sends no line for the common outcome (a
     /// miss of `mg`, a success of the writes); the call still resolves to it.
     pub fn quiet(self) -> Self {
-        self.on(b'q')
+        self.on(Flag::Quiet)
     }
 
     /// An opaque token (`O`), echoed in the reply: up to 32 printable bytes.
@@ -169,12 +166,12 @@ impl<B, S, T, K> Meta<'_, B, S, T, K> {
             )));
             return self;
         }
-        self.set(MetaFlag::with(b'O', token))
+        self.on(Flag::Opaque(token))
     }
 
     /// Return the key (`k`) in the reply.
     pub fn return_key(self) -> Self {
-        self.on(b'k')
+        self.on(Flag::ReturnKey)
     }
 
     /// Any flag, sent as is: for flags of newer servers this API does not
@@ -229,8 +226,8 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     /// The user's key from a reply's `k` flag.
-    fn returned_key(&self, reply: &MetaResponse) -> Option<Bytes> {
-        reply.token(b'k').map(|key| self.user_key(key))
+    fn returned_key(&self, returned: &Returned) -> Option<Bytes> {
+        returned.key.as_ref().map(|key| self.user_key(key))
     }
 }
 
@@ -242,9 +239,7 @@ fn status_of(reply: &MetaResponse) -> Result<MetaStatus> {
 }
 
 /// Seconds from a `t` or `l` flag: `-1` (no expiry) is `None`.
-fn seconds(reply: &MetaResponse, flag: u8) -> Result<Option<Duration>> {
-    Ok(reply
-        .number::<i64>(flag)?
-        .and_then(|n| u64::try_from(n).ok())
-        .map(Duration::from_secs))
+fn seconds(n: Option<i64>) -> Option<Duration> {
+    n.and_then(|n| u64::try_from(n).ok())
+        .map(Duration::from_secs)
 }

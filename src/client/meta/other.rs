@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 use crate::client::Client;
+use crate::proto::Flag;
 use crate::serde::Serde;
 use crate::{Backend, Error, MetaCommand, MetaFlag, MetaRequest, MetaStatus, Result};
 
@@ -43,11 +44,11 @@ impl<B: Backend, S: Serde> Client<B, S> {
         let request = MetaRequest {
             command: MetaCommand::Debug,
             key: wire,
-            flags: if binary {
-                vec![MetaFlag::bare(b'b')]
-            } else {
-                Vec::new()
-            },
+            flags: binary
+                .then_some(Flag::Base64Key)
+                .into_iter()
+                .map(MetaFlag::from)
+                .collect(),
             data: None,
         };
         let reply = self.call_meta(request).await?;

@@ -5,8 +5,9 @@ use bytes::Bytes;
 
 use super::{status_of, Meta};
 use crate::client::{Client, Ttl};
+use crate::proto::{Flag, MetaMode, Returned};
 use crate::serde::Serde;
-use crate::{Backend, Error, MetaCommand, MetaFlag, MetaResponse, MetaStatus, Result};
+use crate::{Backend, Error, MetaCommand, MetaResponse, MetaStatus, Result};
 
 /// The kind of [`Meta`] calls made by [`Client::meta_set`].
 #[derive(Debug)]
@@ -28,15 +29,14 @@ pub enum SetMode {
     Prepend,
 }
 
-impl SetMode {
-    /// The token of the `M` flag.
-    fn token(self) -> &'static [u8] {
-        match self {
-            SetMode::Set => b"S",
-            SetMode::Add => b"E",
-            SetMode::Replace => b"R",
-            SetMode::Append => b"A",
-            SetMode::Prepend => b"P",
+impl From<SetMode> for MetaMode {
+    fn from(mode: SetMode) -> MetaMode {
+        match mode {
+            SetMode::Set => MetaMode::Set,
+            SetMode::Add => MetaMode::Add,
+            SetMode::Replace => MetaMode::Replace,
+            SetMode::Append => MetaMode::Append,
+            SetMode::Prepend => MetaMode::Prepend,
         }
     }
 }
@@ -101,11 +101,11 @@ impl<B: Backend, S: Serde> Client<B, S> {
         value: impl Into<S::Value>,
     ) -> Meta<'_, B, S, MetaOutcome, SetKind> {
         let key = key.as_ref();
-        let mut call = Meta::new(self, MetaCommand::Set, key, b"", finish_write);
+        let mut call = Meta::new(self, MetaCommand::Set, key, &[], finish_write);
         match self.serde.serialize(key, &value.into()) {
             Ok((data, flags)) => {
                 if flags != 0 {
-                    call = call.number(b'F', flags);
+                    call = call.on(Flag::ClientFlags(flags));
                 }
                 if let Ok(request) = &mut call.request {
                     request.data = Some(data);
@@ -121,52 +121,52 @@ impl<B, S, T> Meta<'_, B, S, T, SetKind> {
     /// How to store (`M`); set by default.
     pub fn mode(self, mode: SetMode) -> Self {
         match mode {
-            SetMode::Set => self.off(b'M'),
-            mode => self.set(MetaFlag::with(b'M', Bytes::from_static(mode.token()))),
+            SetMode::Set => self.off(Flag::Mode(MetaMode::Set)),
+            mode => self.on(Flag::Mode(mode.into())),
         }
     }
 
     /// When the item expires (`T`); never by default. `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn ttl(self, ttl: impl Into<Ttl>) -> Self {
-        self.ttl_flag(b'T', ttl)
+        self.ttl_flag(Flag::Ttl, ttl)
     }
 
     /// Store these client flags (`F`) instead of the ones the serde chose.
     pub fn client_flags(self, flags: u32) -> Self {
         if flags == 0 {
-            self.off(b'F')
+            self.off(Flag::ClientFlags(0))
         } else {
-            self.number(b'F', flags)
+            self.on(Flag::ClientFlags(flags))
         }
     }
 
     /// Store only if the item's cas unique is still `cas` (`C`).
     pub fn compare_cas(self, cas: u64) -> Self {
-        self.number(b'C', cas)
+        self.on(Flag::CompareCas(cas))
     }
 
     /// Give the stored item this cas unique (`E`). Needs a memcached newer
     /// than 1.6.18, which answers `CLIENT_ERROR invalid flag`.
     pub fn new_cas(self, cas: u64) -> Self {
-        self.number(b'E', cas)
+        self.on(Flag::NewCas(cas))
     }
 
     /// With [`compare_cas`](Self::compare_cas): when the given cas is older
     /// than the item's, store anyway but mark the item stale (`I`).
     pub fn invalidate(self) -> Self {
-        self.on(b'I')
+        self.on(Flag::Invalidate)
     }
 
     /// In append or prepend mode, create the item on a miss with this ttl
     /// (`N`). Needs a memcached newer than 1.6.18, which takes the flag but
     /// answers `NS` on a miss all the same. `Duration::ZERO` expires the item at once, it does not mean never: see [`Ttl`](crate::Ttl).
     pub fn vivify(self, ttl: impl Into<Ttl>) -> Self {
-        self.ttl_flag(b'N', ttl)
+        self.ttl_flag(Flag::Vivify, ttl)
     }
 
     /// Return the new cas unique (`c`).
     pub fn return_cas(self) -> Self {
-        self.on(b'c')
+        self.on(Flag::ReturnCas)
     }
 }
 
@@ -187,10 +187,11 @@ pub(super) fn finish_write<B: Backend, S: Serde>(
             )))
         }
     };
+    let returned = Returned::decode(&reply)?;
     Ok(MetaOutcome {
         status,
-        cas: reply.number(b'c')?,
-        key: client.returned_key(&reply),
-        opaque: reply.token(b'O').cloned(),
+        cas: returned.cas,
+        key: client.returned_key(&returned),
+        opaque: returned.opaque,
     })
 }

@@ -2,8 +2,8 @@
 
 use std::net::{IpAddr, ToSocketAddrs};
 
-use super::Discover;
-use crate::cluster::NodeSpec;
+use super::source::Discover;
+use crate::cluster::scheme::NodeSpec;
 use crate::runtime::{Address, BoxFuture};
 use crate::{Error, Result};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use bytes::BytesMut;
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 
-use super::Discover;
-use crate::cluster::NodeSpec;
+use super::source::Discover;
+use crate::cluster::scheme::NodeSpec;
 use crate::proto::config::{ClusterConfig, ConfigDecoder, CONFIG_GET_CLUSTER};
 use crate::runtime::{Address, BoxFuture, SocketOptions, Transport};
 use crate::{Error, Result};

@@ -8,9 +8,11 @@
 //! added and removed nodes' keys move: the others' stay where the hashing
 //! put them.
 
+mod background;
 mod dns;
 mod elasticache;
 mod probe;
+mod source;
 mod srv;
 
 use std::collections::HashSet;
@@ -18,44 +20,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use background::Background;
 pub use dns::Dns;
 pub use elasticache::ElastiCache;
+pub use source::{Discover, StaticNodes};
 pub use srv::Srv;
 
-use super::dispatch::Cluster;
-use super::locator::NodeSpec;
-use crate::runtime::{BoxFuture, Runtime};
+use super::handle::Cluster;
+use super::scheme::NodeSpec;
+use crate::runtime::Runtime;
 use crate::{Error, Result};
-
-/// Where a cluster's nodes come from.
-pub trait Discover: Send + Sync + 'static {
-    /// The nodes the cluster should have now, or `None` when the source
-    /// knows nothing changed since its last answer (a configuration version
-    /// already seen). An error leaves the cluster as it is.
-    fn discover(&self) -> BoxFuture<'_, Result<Option<Vec<NodeSpec>>>>;
-}
-
-/// A fixed list of nodes: a cluster that follows it has these.
-#[derive(Debug, Clone)]
-pub struct StaticNodes(pub Vec<NodeSpec>);
-
-impl StaticNodes {
-    /// The nodes at these addresses (`host:port`, `[v6]:port`, `unix:/path`).
-    pub fn parse<A: AsRef<str>>(addresses: impl IntoIterator<Item = A>) -> Result<Self> {
-        addresses
-            .into_iter()
-            .map(|a| a.as_ref().parse().map(NodeSpec::new))
-            .collect::<Result<Vec<_>>>()
-            .map(StaticNodes)
-    }
-}
-
-impl Discover for StaticNodes {
-    fn discover(&self) -> BoxFuture<'_, Result<Option<Vec<NodeSpec>>>> {
-        let nodes = self.0.clone();
-        Box::pin(async move { Ok(Some(nodes)) })
-    }
-}
 
 /// What applying a node list changed: node names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -167,26 +141,5 @@ impl<B: Send + Sync + 'static> Cluster<B> {
             }
         }));
         Background::new(stop)
-    }
-}
-
-/// A background task of a [`Cluster`] ([`Cluster::follow`],
-/// [`Cluster::probe_in_background`]); it stops (at its next wake-up) when
-/// this handle is dropped.
-#[derive(Debug)]
-#[must_use = "the background task stops when this handle is dropped"]
-pub struct Background {
-    stop: Arc<AtomicBool>,
-}
-
-impl Background {
-    pub(crate) fn new(stop: Arc<AtomicBool>) -> Self {
-        Background { stop }
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
     }
 }

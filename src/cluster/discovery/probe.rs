@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Background;
-use crate::cluster::Cluster;
+use super::background::Background;
+use crate::cluster::handle::Cluster;
 use crate::runtime::Runtime;
 use crate::{Backend, Request};
 
@@ -19,7 +19,7 @@ impl<B: Backend> Cluster<B> {
     /// whether each answered.
     pub async fn probe_unhealthy(&self) -> Vec<(String, bool)> {
         let table = self.read();
-        let now = Instant::now();
+        let now = self.now();
         let due = table
             .nodes
             .iter()
@@ -60,7 +60,7 @@ impl<B: Backend + 'static> Cluster<B> {
         let timer = runtime.clone();
         runtime.spawn(Box::pin(async move {
             while !stopped.load(Ordering::Acquire) {
-                let now = Instant::now();
+                let now = cluster.now();
                 let wait = cluster
                     .next_due()
                     .map_or(every, |at| at.saturating_duration_since(now).min(every));
@@ -71,7 +71,7 @@ impl<B: Backend + 'static> Cluster<B> {
                     break;
                 }
                 let probed = cluster.probe_unhealthy().await;
-                if probed.is_empty() && cluster.next_due().is_some_and(|at| at <= Instant::now()) {
+                if probed.is_empty() && cluster.next_due().is_some_and(|at| at <= cluster.now()) {
                     // Due but not admitted (another call is the probe):
                     // give it a moment instead of spinning.
                     timer.sleep(every.min(Duration::from_millis(10))).await;

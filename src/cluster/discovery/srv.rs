@@ -9,8 +9,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::Discover;
-use crate::cluster::NodeSpec;
+use super::source::Discover;
+use crate::cluster::scheme::NodeSpec;
 use crate::runtime::{Address, BoxFuture};
 use crate::{Error, Result};
 

@@ -4,59 +4,12 @@
 
 use bytes::Bytes;
 
+use super::limits::item_size;
 use super::number::{strtol, strtoul32, strtoull};
+use super::outcome::{reply, LineOutcome, PendingStore, BAD_FORMAT};
 use super::token::{tokenize, Tokens};
-use super::{item_size, BAD_FORMAT};
 use crate::proto::MAX_KEY_LEN;
-use crate::{ArithOp, LruCrawler, MetaRequest, Request, Retrieve, RetrieveCommand, StoreCommand};
-
-/// A storage command whose data block is still to be read.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingStore {
-    pub command: StoreCommand,
-    pub key: Bytes,
-    pub flags: u32,
-    pub exptime: i64,
-    pub len: usize,
-    pub noreply: bool,
-}
-
-/// An `ms` whose data block is still to be read.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingMeta {
-    /// The request, its `data` still `None`.
-    pub request: MetaRequest,
-    pub len: usize,
-}
-
-/// What one line asks for.
-pub(crate) enum LineOutcome {
-    /// A complete request.
-    Request(Request),
-    /// A storage command: its data block follows.
-    Data(PendingStore),
-    /// An `ms`: its data block follows.
-    MetaData(PendingMeta),
-    /// A rejected `ms`: reply with this text, then swallow its data block.
-    SwallowReply { text: &'static str, swallow: usize },
-    /// A rejected line: reply with this text unless `noreply`.
-    Reply { text: &'static str, noreply: bool },
-    /// A rejected `get`: memcached also drops its unsent replies.
-    DropUnsent(&'static str),
-    /// A value above the item size limit: its data block is to be swallowed.
-    TooLarge {
-        command: StoreCommand,
-        key: Bytes,
-        noreply: bool,
-        swallow: usize,
-    },
-    /// memcached drops the connection (an HTTP request line).
-    Close,
-}
-
-fn reply(text: &'static str, noreply: bool) -> LineOutcome {
-    LineOutcome::Reply { text, noreply }
-}
+use crate::{ArithOp, LruCrawler, Request, Retrieve, RetrieveCommand, StoreCommand};
 
 fn error() -> LineOutcome {
     reply("ERROR", false)

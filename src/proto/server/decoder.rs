@@ -2,8 +2,9 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::command::{parse_line, LineOutcome, PendingMeta, PendingStore};
-use super::{DEFAULT_MAX_ITEM_SIZE, MAX_LINE_LEN};
+use super::command::parse_line;
+use super::limits::{DEFAULT_MAX_ITEM_SIZE, MAX_LINE_LEN};
+use super::outcome::{LineOutcome, PendingMeta, PendingStore};
 use crate::{MetaRequest, Request, Store, StoreCommand};
 
 /// A long `get` line is allowed past [`MAX_LINE_LEN`], but not without bound:

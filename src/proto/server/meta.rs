@@ -19,11 +19,11 @@
 use bytes::Bytes;
 
 use super::base64::base64_decode;
-use super::command::{LineOutcome, PendingMeta};
+use super::limits::item_size;
 use super::meta_flags::{meta_options, opaque_too_long};
 use super::number::strtol;
+use super::outcome::{LineOutcome, PendingMeta, BAD_FORMAT};
 use super::token::Tokens;
-use super::{item_size, BAD_FORMAT};
 use crate::proto::MAX_KEY_LEN;
 use crate::{MetaCommand, MetaFlag, MetaRequest, Request, StoreCommand};
 
@@ -31,11 +31,9 @@ use crate::{MetaCommand, MetaFlag, MetaRequest, Request, StoreCommand};
 /// command, the key, `ms`'s length and the terminal pseudo-token) it takes.
 const MAX_TOKENS: usize = 20;
 
+/// Meta errors are never silenced (`q` does not apply to them).
 fn reply(text: &'static str) -> LineOutcome {
-    LineOutcome::Reply {
-        text,
-        noreply: false,
-    }
+    super::outcome::reply(text, false)
 }
 
 /// A meta command line; `letter` is the second letter of its command word.

@@ -7,14 +7,15 @@
 //! `E` (explicit cas) and `x` (remove the value) among them.
 
 use super::number::{strtol, strtoul32, strtoull};
+use super::outcome::BAD_FORMAT;
 use crate::MetaFlag;
 
 /// The meta flags memcached 1.6.18 knows.
 const KNOWN: &[u8] = b"bNTRlOPLkstcfvhuqFCMJDI";
 
-/// The default error text of `mg` and `ms` (memcached's `errstr` before a
-/// flag sets another one; `F` with a bad token leaves it).
-const BAD_FORMAT: &str = "CLIENT_ERROR bad command line format";
+/// The error text of a bad number token. The default error of `mg` and `ms`
+/// is [`BAD_FORMAT`] (memcached's `errstr` before a flag sets another one;
+/// `F` with a bad token leaves it).
 const BAD_TOKEN: &str = "CLIENT_ERROR bad token in command line format";
 
 /// What the flags of one meta command ask for, as memcached parses them.

@@ -5,8 +5,9 @@
 //! memcached's order: the request's order, then `Z`, `X`, `W`). A `k` flag
 //! carries the raw key: it is written base64-encoded when the reply also
 //! carries a `b` flag, as memcached does for keys stored in binary. `ME`
-//! writes its `k` token verbatim (memcached prints a binary key in base64
-//! there, without a `b` marker), then the `key=value` pairs.
+//! writes its `k` token as its key, in base64 when the reply carries `b`
+//! (memcached prints a binary key in base64 there, without a `b` marker),
+//! then the `key=value` pairs.
 //!
 //! Quiet mode is the store's business: a suppressed reply reaches the codec
 //! as [`Response::NoReply`](crate::Response::NoReply).
@@ -38,7 +39,11 @@ pub(crate) fn encode_meta(response: &MetaResponse, out: &mut BytesMut) {
             out.put_slice(b"ME");
             if let Some(key) = response.token(b'k') {
                 out.put_u8(b' ');
-                out.put_slice(key);
+                if response.has_flag(b'b') {
+                    out.put_slice(&base64_encode(key));
+                } else {
+                    out.put_slice(key);
+                }
             }
             for (name, value) in &response.debug {
                 out.put_u8(b' ');

@@ -83,6 +83,24 @@ pub(crate) fn strtoull(s: &[u8]) -> Option<u64> {
     Some(value)
 }
 
+/// Parses a number as memcached's `safe_strtoull` does: leading white space,
+/// an optional sign (`-0` is 0; a `-` is refused when the result wraps), then
+/// digits, followed by white space, a NUL byte or the end.
+///
+/// The mock uses it to read stored values for `incr`/`decr`, so that
+/// `" 12"`, `"+12"` and `"1 2"` count as numbers exactly when memcached says so.
+///
+/// ```
+/// use memclient::proto::server::parse_u64;
+///
+/// assert_eq!(parse_u64(b" +12"), Some(12));
+/// assert_eq!(parse_u64(b"1 2"), Some(1));
+/// assert_eq!(parse_u64(b"12a"), None);
+/// ```
+pub fn parse_u64(bytes: &[u8]) -> Option<u64> {
+    strtoull(bytes)
+}
+
 /// `safe_strtoul` into a `uint32_t`: parsed as a 64-bit `unsigned long`, then
 /// truncated to 32 bits (so flags `4294967297` are stored as 1, as memcached does).
 pub(crate) fn strtoul32(s: &[u8]) -> Option<u32> {

@@ -15,24 +15,16 @@
 //! - `q` suppresses `HD`/`VA` of an existing item only. An opaque over 32
 //!   bytes is refused after the delta was applied. Counters: the classic
 //!   `incr_*`/`decr_*` ones, nothing for a vivified item.
+//!
+//! The arithmetic itself is the classic commands' ([`delta`](super::super::delta)).
 
-use bytes::{Bytes, BytesMut};
-use memclient::proto::server::{opaque_too_long, parse_u64, MetaOptions};
-use memclient::{Error, MetaFlag, MetaRequest, MetaStatus, Result};
+use bytes::Bytes;
+use memclient::proto::server::{opaque_too_long, MetaOptions};
+use memclient::{ArithOp, Error, MetaFlag, MetaRequest, MetaStatus, Result};
 
+use super::super::delta::Delta;
 use super::super::Cache;
 use super::{opaque_error, push_key, response, MetaReply};
-
-/// What happened to the item.
-struct Applied {
-    /// The number, unpadded.
-    digits: String,
-    cas: u64,
-    exptime: u64,
-    /// True when the stored item is the one `T` and `N` change.
-    in_place: bool,
-    created: bool,
-}
 
 impl Cache {
     pub(super) fn meta_arith(
@@ -42,57 +34,45 @@ impl Cache {
         now: u64,
     ) -> Result<MetaReply> {
         let key = &request.key;
-        let incr = !matches!(options.mode, Some(b'D' | b'-'));
-        let applied = match self
-            .lookup(key, now)
-            .map(|item| (item.data.clone(), item.cas, item.flags))
-        {
+        let op = match options.mode {
+            Some(b'D' | b'-') => ArithOp::Decr,
+            _ => ArithOp::Incr,
+        };
+        let mut created = false;
+        let mut applied = match self.lookup(key, now).map(|item| item.cas) {
             None if options.vivify.is_some() => {
-                let digits = options.initial.to_string();
-                self.link(key.clone(), Bytes::from(digits.clone()), 0, 0, now)
+                let value = options.initial;
+                self.link(key.clone(), Bytes::from(value.to_string()), 0, 0, now)
                     .map_err(|_| Error::Server("Out of memory allocating new item".into()))?;
-                let cas = self.items.get(key).map_or(0, |item| item.cas);
-                Some(Applied {
-                    digits,
-                    cas,
+                created = true;
+                Delta {
+                    value,
+                    cas: self.items.get(key).map_or(0, |item| item.cas),
                     exptime: 0,
                     in_place: true,
-                    created: true,
-                })
+                }
             }
             None => {
-                if incr {
-                    self.counters.incr_misses += 1;
-                } else {
-                    self.counters.decr_misses += 1;
-                }
-                None
+                self.count_arith_miss(op);
+                return self.arith_reply(request, options, MetaStatus::NotFound);
             }
-            Some((data, cas, flags)) => {
-                let non_numeric =
-                    || Error::Client("cannot increment or decrement non-numeric value".into());
-                if data.is_empty() || super::super::is_chunked(key.len(), flags, data.len()) {
-                    return Err(non_numeric());
-                }
+            Some(cas) => {
+                // Empty values are refused before the cas, others after it.
+                self.check_countable(key)?;
                 if options
                     .cas
                     .is_some_and(|wanted| wanted != 0 && wanted != cas)
                 {
                     return self.arith_reply(request, options, MetaStatus::Exists);
                 }
-                let current = parse_u64(&data).ok_or_else(non_numeric)?;
-                Some(self.apply_delta(key, &data, current, incr, options.delta, now)?)
+                self.add_delta(key, op, options.delta, now)?
             }
-        };
-        let Some(mut applied) = applied else {
-            return self.arith_reply(request, options, MetaStatus::NotFound);
         };
         let mut reply = response(if options.value {
             MetaStatus::Value
         } else {
             MetaStatus::Header
         });
-        let mut result = Ok(());
         for flag in &request.flags {
             match flag.flag {
                 b'c' => reply
@@ -105,83 +85,27 @@ impl Cache {
                     applied.exptime = self.expiry(options.ttl.unwrap_or(0), now);
                     self.set_exptime(key, &applied);
                 }
-                b'N' if applied.created => {
+                b'N' if created => {
                     applied.exptime = self.expiry(options.vivify.unwrap_or(0), now);
                     self.set_exptime(key, &applied);
                 }
-                b'O' if opaque_too_long(flag) => {
-                    result = Err(opaque_error());
-                    break;
-                }
+                b'O' if opaque_too_long(flag) => return Err(opaque_error()),
                 b'O' => reply.flags.push(flag.clone()),
                 b'k' => push_key(&mut reply.flags, key, options.key_binary),
                 _ => {}
             }
         }
-        result?;
         if options.value {
-            reply.data = Some(Bytes::from(applied.digits));
+            reply.data = Some(Bytes::from(applied.value.to_string()));
         }
         Ok(MetaReply {
             response: reply,
-            quiet: options.quiet && !applied.created,
-        })
-    }
-
-    /// memcached's `do_add_delta` on a numeric item.
-    fn apply_delta(
-        &mut self,
-        key: &Bytes,
-        old: &Bytes,
-        current: u64,
-        incr: bool,
-        delta: u64,
-        now: u64,
-    ) -> Result<Applied> {
-        let value = if incr {
-            self.counters.incr_hits += 1;
-            current.wrapping_add(delta)
-        } else {
-            self.counters.decr_hits += 1;
-            current.saturating_sub(delta)
-        };
-        let digits = value.to_string();
-        let (flags, exptime) = self
-            .items
-            .get(key)
-            .map_or((0, 0), |item| (item.flags, item.exptime));
-        let in_place = digits.len() <= old.len();
-        if in_place {
-            let mut data = BytesMut::with_capacity(old.len());
-            data.extend_from_slice(digits.as_bytes());
-            data.resize(old.len(), b' ');
-            let cas = self.next_cas();
-            if let Some(item) = self.items.get_mut(key) {
-                item.data = data.freeze();
-                item.cas = cas;
-            }
-            self.bump(key, now);
-        } else {
-            self.link(
-                key.clone(),
-                Bytes::from(digits.clone()),
-                flags,
-                exptime,
-                now,
-            )?;
-        }
-        let cas = self.items.get(key).map_or(0, |item| item.cas);
-        Ok(Applied {
-            digits,
-            cas,
-            exptime,
-            in_place,
-            created: false,
+            quiet: options.quiet && !created,
         })
     }
 
     /// `T`/`N` reach the stored item only when it was changed in place.
-    fn set_exptime(&mut self, key: &Bytes, applied: &Applied) {
+    fn set_exptime(&mut self, key: &Bytes, applied: &Delta) {
         if applied.in_place {
             if let Some(item) = self.items.get_mut(key) {
                 item.exptime = applied.exptime;

@@ -6,7 +6,6 @@
 //! moves the `cmd_meta` counter.
 
 use bytes::Bytes;
-use memclient::proto::server::base64_encode;
 use memclient::{MetaFlag, MetaResponse, MetaStatus};
 
 use super::super::Cache;
@@ -19,11 +18,11 @@ impl Cache {
         let Some(item) = self.lookup(key, now) else {
             return response(MetaStatus::Miss);
         };
-        let printed = if item.marks.binary {
-            Bytes::from(base64_encode(key))
-        } else {
-            key.clone()
-        };
+        // The codec prints the key in base64 when `b` marks it binary.
+        let mut flags = vec![MetaFlag::with(b'k', key.clone())];
+        if item.marks.binary {
+            flags.push(MetaFlag::bare(b'b'));
+        }
         let exp = if item.exptime == 0 {
             -1
         } else {
@@ -39,7 +38,7 @@ impl Cache {
         ];
         MetaResponse {
             status: Some(MetaStatus::Debug),
-            flags: vec![MetaFlag::with(b'k', printed)],
+            flags,
             data: None,
             debug: pairs
                 .into_iter()

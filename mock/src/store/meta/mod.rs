@@ -2,8 +2,9 @@
 //! is not always what its protocol text says; see each command's module).
 //!
 //! Each command returns the full reply and whether quiet mode (`q`)
-//! suppresses it: the wire path then writes nothing, the `Backend` path
-//! answers what a client decodes. Errors are never suppressed.
+//! suppresses it: the session then writes nothing (on the `Backend` path,
+//! the client's decoder then answers what was suppressed). Errors are never
+//! suppressed.
 
 use bytes::Bytes;
 use memclient::proto::server::meta_options;

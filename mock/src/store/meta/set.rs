@@ -15,24 +15,15 @@
 //!   mark, as memcached's re-allocated item does.
 //! - `q` suppresses only `HD`. Counters: `cmd_set`, and the cas counters of a
 //!   cas store (a stale store counts as a cas hit).
+//!
+//! The storage itself is the classic commands' ([`write`](super::super::write)).
 
-use bytes::{Bytes, BytesMut};
-use memclient::proto::server::{item_size, MetaOptions};
+use memclient::proto::server::MetaOptions;
 use memclient::{MetaFlag, MetaRequest, MetaStatus, Result, StoreCommand};
 
-use super::super::{Cache, Marks};
+use super::super::write::{Mode, Write, Written};
+use super::super::Cache;
 use super::{push_key, response, MetaReply};
-
-/// memcached's `NREAD_*` for a meta set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Set,
-    Add,
-    Append,
-    Prepend,
-    Replace,
-    Cas,
-}
 
 impl Cache {
     pub(super) fn meta_set(
@@ -42,11 +33,6 @@ impl Cache {
         now: u64,
     ) -> Result<MetaReply> {
         let key = &request.key;
-        let data = request.data.clone().unwrap_or_default();
-        if item_size(key.len(), options.client_flags, data.len()) > self.config.max_item_size {
-            return Err(self.too_large(StoreCommand::Set, key, now));
-        }
-        self.counters.cmd_set += 1;
         let mut mode = match options.mode {
             Some(b'E') => Mode::Add,
             Some(b'A') => Mode::Append,
@@ -57,75 +43,22 @@ impl Cache {
         if options.cas.is_some() && matches!(mode, Mode::Set | Mode::Replace) {
             mode = Mode::Cas;
         }
-        let wanted_cas = options.cas.unwrap_or(0);
-        let stale_allowed = options.invalidate && mode == Mode::Cas;
-        let exptime = self.expiry(options.ttl.unwrap_or(0), now);
-        let new_marks = Marks {
+        let write = Write {
+            key: key.clone(),
+            data: request.data.clone().unwrap_or_default(),
+            flags: options.client_flags,
+            exptime: options.ttl.unwrap_or(0),
+            mode,
+            cas: options.cas.unwrap_or(0),
+            stale_allowed: options.invalidate && mode == Mode::Cas,
             binary: options.key_binary,
-            ..Marks::default()
+            too_large_as: StoreCommand::Set,
         };
-        let existing = self.lookup(key, now).map(|item| {
-            (
-                item.cas,
-                item.flags,
-                item.exptime,
-                item.data.clone(),
-                item.marks,
-            )
-        });
-        let status = match (mode, existing) {
-            (Mode::Add, Some(_)) => {
-                self.bump(key, now);
-                MetaStatus::NotStored
-            }
-            (Mode::Add | Mode::Set, None) => {
-                self.store_marked(key, data, options.client_flags, exptime, now, new_marks)?
-            }
-            (Mode::Set | Mode::Replace, Some(_)) => {
-                self.store_marked(key, data, options.client_flags, exptime, now, new_marks)?
-            }
-            (Mode::Cas, None) => {
-                self.counters.cas_misses += 1;
-                MetaStatus::NotFound
-            }
-            (Mode::Replace | Mode::Append | Mode::Prepend, None) => MetaStatus::NotStored,
-            (Mode::Cas, Some((cas, _, old_exptime, _, old_marks))) => {
-                if wanted_cas != 0 && wanted_cas == cas {
-                    self.counters.cas_hits += 1;
-                    self.store_marked(key, data, options.client_flags, exptime, now, new_marks)?
-                } else if stale_allowed && wanted_cas != 0 && wanted_cas < cas {
-                    self.counters.cas_hits += 1;
-                    let marks = Marks {
-                        stale: true,
-                        win_sent: old_marks.win_sent,
-                        ..new_marks
-                    };
-                    self.store_marked(key, data, options.client_flags, old_exptime, now, marks)?
-                } else {
-                    self.counters.cas_badval += 1;
-                    MetaStatus::Exists
-                }
-            }
-            (Mode::Append | Mode::Prepend, Some((cas, old_flags, old_exptime, old, _))) => {
-                if wanted_cas != 0 && wanted_cas != cas {
-                    MetaStatus::Exists
-                } else {
-                    let mut joined = BytesMut::with_capacity(old.len() + data.len());
-                    if mode == Mode::Append {
-                        joined.extend_from_slice(&old);
-                        joined.extend_from_slice(&data);
-                    } else {
-                        joined.extend_from_slice(&data);
-                        joined.extend_from_slice(&old);
-                    }
-                    if item_size(key.len(), old_flags, joined.len()) > self.config.max_item_size {
-                        MetaStatus::NotStored
-                    } else {
-                        let marks = Marks::default();
-                        self.store_marked(key, joined.freeze(), old_flags, old_exptime, now, marks)?
-                    }
-                }
-            }
+        let status = match self.write(write, now)? {
+            Written::Stored => MetaStatus::Header,
+            Written::NotStored => MetaStatus::NotStored,
+            Written::Exists => MetaStatus::Exists,
+            Written::NotFound => MetaStatus::NotFound,
         };
         let stored = status == MetaStatus::Header;
         let cas = if stored {
@@ -146,19 +79,5 @@ impl Cache {
             response: reply,
             quiet: options.quiet && stored,
         })
-    }
-
-    /// Links the new item: `HD`.
-    fn store_marked(
-        &mut self,
-        key: &Bytes,
-        data: Bytes,
-        flags: u32,
-        exptime: u64,
-        now: u64,
-        marks: Marks,
-    ) -> Result<MetaStatus> {
-        self.link_marked(key.clone(), data, flags, exptime, now, marks)?;
-        Ok(MetaStatus::Header)
     }
 }

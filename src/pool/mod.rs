@@ -7,76 +7,19 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use event_listener::Event;
 use futures_io::{AsyncRead, AsyncWrite};
 
-use crate::connection::{events, timeout};
-use crate::runtime::{Address, Runtime, Transport};
+mod options;
+
+pub use options::PoolOptions;
+
+use crate::connection::events;
+use crate::proto::SharedReplyBudget;
+use crate::runtime::{connector, timeout, Address, AnyStream, Runtime, Transport};
 use crate::{Backend, Connect, Connection, ConnectionOptions, Error, Request, Response, Result};
-
-/// How a [`Pool`] grows, shrinks and waits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PoolOptions {
-    /// The most connections the pool opens (8 by default).
-    pub max_size: usize,
-    /// The most calls in flight on one connection (pipelined; 16 by default).
-    /// 1 gives each call a connection of its own, as classic pools do.
-    pub max_in_flight: usize,
-    /// Connections unused this long are closed (pymemcache's
-    /// `pool_idle_timeout`; 60 seconds by default; `None` keeps them).
-    pub idle_timeout: Option<Duration>,
-    /// The longest a call waits for room on a connection before failing with
-    /// [`Error::PoolTimeout`] (`None`: wait as long as it takes; 5 seconds by default).
-    /// The wait also counts against the call's own timeout
-    /// ([`ConnectionOptions::timeout`]): a call that reaches that first fails
-    /// with [`Error::Timeout`], so no pool call outlasts its limit.
-    pub wait_timeout: Option<Duration>,
-}
-
-impl Default for PoolOptions {
-    fn default() -> Self {
-        PoolOptions {
-            max_size: 8,
-            max_in_flight: 16,
-            idle_timeout: Some(Duration::from_secs(60)),
-            wait_timeout: Some(Duration::from_secs(5)),
-        }
-    }
-}
-
-impl PoolOptions {
-    /// Options with every default.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets [`max_size`](Self::max_size) (at least 1).
-    pub fn max_size(mut self, max_size: usize) -> Self {
-        self.max_size = max_size.max(1);
-        self
-    }
-
-    /// Sets [`max_in_flight`](Self::max_in_flight) (at least 1).
-    pub fn max_in_flight(mut self, max_in_flight: usize) -> Self {
-        self.max_in_flight = max_in_flight.max(1);
-        self
-    }
-
-    /// Sets [`idle_timeout`](Self::idle_timeout).
-    pub fn idle_timeout(mut self, idle_timeout: Option<Duration>) -> Self {
-        self.idle_timeout = idle_timeout;
-        self
-    }
-
-    /// Sets [`wait_timeout`](Self::wait_timeout).
-    pub fn wait_timeout(mut self, wait_timeout: Option<Duration>) -> Self {
-        self.wait_timeout = wait_timeout;
-        self
-    }
-}
 
 /// A pool of pipelined connections to one server; a [`Backend`].
 ///
@@ -87,8 +30,8 @@ impl PoolOptions {
 /// error (a timeout included: see [`Connection`]'s overdue-reply rule) is
 /// discarded and replaced on demand.
 ///
-/// Most code gets one from [`Config::connect_pool`](crate::Config::connect_pool);
-/// here against an in-process server:
+/// Most code gets one from [`Config::pool`](crate::Config::pool); here
+/// against an in-process server:
 ///
 /// ```
 /// # #[cfg(feature = "smol")]
@@ -103,9 +46,10 @@ impl PoolOptions {
 /// let options = PoolOptions::new()
 ///     .max_size(4)                                   // sockets
 ///     .max_in_flight(32)                             // pipelined calls on each
-///     .wait_timeout(Some(Duration::from_secs(1)));   // then Error::PoolTimeout
-/// let client = Config::new(address).connect_pool(Smol, options)?;
+///     .wait_timeout(Some(Duration::from_secs(1)))    // then Error::PoolTimeout
+///     .reply_budget(16 << 20);                       // replies held by all 4 together
 /// smol::block_on(async {
+///     let client = Config::new(address).pool(options).connect(Smol).await?;
 ///     client.set("k", "v").await?;
 ///     assert!(client.get("k").await?.is_some());
 ///     assert_eq!(client.backend().size(), 1);        // opened on demand
@@ -115,7 +59,10 @@ impl PoolOptions {
 /// # #[cfg(not(feature = "smol"))]
 /// # fn main() {}
 /// ```
-pub struct Pool<T> {
+///
+/// As for [`Connection`], the stream type defaults to [`AnyStream`]: a pool
+/// opened from an address is a `Pool`.
+pub struct Pool<T = AnyStream> {
     inner: Arc<PoolInner<T>>,
 }
 
@@ -127,6 +74,8 @@ struct PoolInner<T> {
     runtime: Arc<dyn Runtime>,
     connection_options: ConnectionOptions,
     options: PoolOptions,
+    /// What the replies in progress on every connection take together.
+    reply_budget: Arc<SharedReplyBudget>,
     /// Set by `close`: no connection is handed out or opened after it.
     closed: AtomicBool,
     /// The id of the next slot. Ids are never reused: a checkout of a removed
@@ -187,30 +136,12 @@ where
                 connector: Arc::new(connector),
                 runtime: Arc::new(runtime),
                 connection_options,
+                reply_budget: SharedReplyBudget::new(options.reply_budget),
                 options,
                 closed: AtomicBool::new(false),
                 next_id: AtomicU64::new(0),
             }),
         }
-    }
-
-    /// A pool of connections to `address` on the runtime `transport`.
-    pub fn connect_to<R>(
-        address: &Address,
-        transport: R,
-        connection_options: ConnectionOptions,
-        options: PoolOptions,
-    ) -> Self
-    where
-        R: Transport<Stream = T>,
-    {
-        let connector = {
-            let address = address.clone();
-            let socket = connection_options.socket.clone();
-            let transport = transport.clone();
-            move || transport.connect(&address, &socket)
-        };
-        Pool::new(connector, transport, connection_options, options)
     }
 
     /// The number of connections open now.
@@ -259,7 +190,7 @@ where
         if let Some(checkout) = self.try_checkout(calls) {
             return Ok(checkout);
         }
-        let started = Instant::now();
+        let started = self.inner.runtime.now();
         let wait = async {
             loop {
                 // Listen before looking, so a release between the look and
@@ -282,13 +213,18 @@ where
                 .and_then(|checkout| checkout),
         };
         if !self.is_closed() {
-            events::pool_wait(started.elapsed(), result.is_ok());
+            let waited = self.inner.runtime.now().saturating_duration_since(started);
+            events::pool_wait(waited, result.is_ok());
         }
         result
     }
 
     fn try_checkout(&self, calls: usize) -> Option<Checkout<T>> {
         let options = &self.inner.options;
+        // Documented on the options: 0 counts as 1.
+        let max_size = options.max_size.max(1);
+        let max_in_flight = options.max_in_flight.max(1);
+        let now = self.inner.runtime.now();
         let mut slots = self.inner.lock();
         if self.is_closed() {
             return None;
@@ -296,17 +232,19 @@ where
         if let Some(idle) = options.idle_timeout {
             // Drop connections nobody used for a while (never one in use).
             let before = slots.len();
-            slots.retain(|slot| slot.in_flight > 0 || slot.last_used.elapsed() < idle);
+            slots.retain(|slot| {
+                slot.in_flight > 0 || now.saturating_duration_since(slot.last_used) < idle
+            });
             if slots.len() != before {
                 events::pool_size(slots.len());
             }
         }
         // A batch larger than a connection's limit takes a whole connection.
-        let calls = calls.min(options.max_in_flight);
-        let can_grow = slots.len() < options.max_size;
+        let calls = calls.min(max_in_flight);
+        let can_grow = slots.len() < max_size;
         let least_busy = slots
             .iter_mut()
-            .filter(|slot| slot.in_flight + calls <= options.max_in_flight)
+            .filter(|slot| slot.in_flight + calls <= max_in_flight)
             .min_by_key(|slot| slot.in_flight);
         let reuse = match least_busy {
             // Open another socket rather than queue behind a busy one.
@@ -321,16 +259,17 @@ where
             Some(found) => found,
             None if can_grow => {
                 let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-                let connection = Connection::new(
+                let connection = Connection::sharing(
                     self.inner.connector.clone(),
                     self.inner.runtime.clone(),
                     self.inner.connection_options.clone(),
+                    Some(self.inner.reply_budget.clone()),
                 );
                 slots.push(Slot {
                     id,
                     connection: connection.clone(),
                     in_flight: calls,
-                    last_used: Instant::now(),
+                    last_used: now,
                 });
                 events::pool_size(slots.len());
                 (id, connection)
@@ -344,6 +283,26 @@ where
             connection,
             broken: false,
         })
+    }
+}
+
+impl Pool {
+    /// A pool of connections to `address` on the runtime `transport`, their
+    /// sockets seen as [`AnyStream`]s. No socket is opened until the first
+    /// call. [`Config::pool`](crate::Config::pool) is the usual way: it also
+    /// parses `tls://` addresses and sets the client options.
+    pub fn connect_to<R: Transport>(
+        address: &Address,
+        transport: R,
+        connection_options: ConnectionOptions,
+        options: PoolOptions,
+    ) -> Self {
+        let connect = connector(
+            address,
+            transport.clone(),
+            connection_options.socket.clone(),
+        );
+        Pool::new(connect, transport, connection_options, options)
     }
 }
 
@@ -379,7 +338,7 @@ impl<T> Drop for Checkout<T> {
             } else {
                 let slot = &mut slots[index];
                 slot.in_flight = slot.in_flight.saturating_sub(self.calls);
-                slot.last_used = Instant::now();
+                slot.last_used = self.pool.runtime.now();
             }
         }
         drop(slots);
@@ -426,56 +385,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::runtime::BoxFuture;
-
-    /// A runtime for checkouts alone: nothing here connects, spawns or sleeps.
-    struct Idle;
-
-    impl Runtime for Idle {
-        fn spawn(&self, _future: BoxFuture<'static, ()>) {}
-        fn sleep(&self, _duration: Duration) -> BoxFuture<'static, ()> {
-            Box::pin(std::future::pending())
-        }
-    }
-
-    fn pool(max_size: usize) -> Pool<futures_util::io::Cursor<Vec<u8>>> {
-        let never = || -> BoxFuture<'static, std::io::Result<_>> {
-            Box::pin(async { Err(std::io::ErrorKind::Unsupported.into()) })
-        };
-        Pool::new(
-            never,
-            Idle,
-            ConnectionOptions::default(),
-            PoolOptions::new().max_size(max_size).max_in_flight(2),
-        )
-    }
-
-    fn in_flight(pool: &Pool<futures_util::io::Cursor<Vec<u8>>>) -> Vec<usize> {
-        pool.inner
-            .lock()
-            .iter()
-            .map(|slot| slot.in_flight)
-            .collect()
-    }
-
-    #[test]
-    fn a_checkout_of_a_removed_connection_never_touches_its_successor() {
-        let pool = pool(1);
-        let first = pool.try_checkout(1).expect("room");
-        let mut second = pool.try_checkout(1).expect("room on the same connection");
-        // The second call fails on the connection: it is removed from the pool.
-        second.broken = true;
-        drop(second);
-        assert!(in_flight(&pool).is_empty());
-        // A new connection takes the free place and has one call of its own.
-        let third = pool.try_checkout(1).expect("room on a new connection");
-        assert_eq!(in_flight(&pool), vec![1]);
-        // The first call ends: its connection is gone, the new one keeps its call.
-        drop(first);
-        assert_eq!(in_flight(&pool), vec![1]);
-        drop(third);
-        assert_eq!(in_flight(&pool), vec![0]);
-    }
-}
+mod tests;
