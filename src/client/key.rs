@@ -14,10 +14,26 @@ use crate::{Error, Result};
 /// whitespace or control characters.
 pub(crate) fn wire_key(prefix: &[u8], key: &[u8], allow_unicode: bool) -> Result<Bytes> {
     check_key(prefix, key, allow_unicode)?;
-    let mut wire = BytesMut::with_capacity(prefix.len() + key.len());
-    wire.put_slice(prefix);
-    wire.put_slice(key);
-    Ok(wire.freeze())
+    Ok(KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        // Once every key cut from the buffer is dropped (its request written
+        // and answered), `reserve` takes the buffer back without allocating:
+        // a call's key costs an allocation only every few hundred calls.
+        keys.reserve(prefix.len() + key.len());
+        keys.put_slice(prefix);
+        keys.put_slice(key);
+        keys.split().freeze()
+    }))
+}
+
+/// Bytes of a key buffer (see [`wire_key`]): a key alive in a request keeps
+/// at most this much alive with it.
+const KEY_BUFFER: usize = 1024;
+
+thread_local! {
+    /// The buffer each thread cuts its single keys from.
+    static KEYS: std::cell::RefCell<BytesMut> =
+        std::cell::RefCell::new(BytesMut::with_capacity(KEY_BUFFER));
 }
 
 /// [`wire_key`] for many keys at once: every key is checked first, then all
@@ -186,6 +202,22 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(binary_key(b"p", b"").is_err());
+    }
+
+    #[test]
+    fn keys_cut_from_the_thread_buffer_keep_their_bytes_while_it_is_reused() {
+        let expected = |i: usize| format!("p:{}", "k".repeat(i % 240 + 1) + &i.to_string());
+        // Kept keys pin their buffers; dropped ones let it be taken back.
+        let kept: Vec<(usize, Bytes)> = (0..2000)
+            .filter_map(|i| {
+                let key = wire_key(b"p:", &expected(i).as_bytes()[2..], false).unwrap();
+                assert_eq!(&key[..], expected(i).as_bytes());
+                (i % 3 == 0).then_some((i, key))
+            })
+            .collect();
+        for (i, key) in &kept {
+            assert_eq!(&key[..], expected(*i).as_bytes(), "key {i} changed");
+        }
     }
 
     #[test]

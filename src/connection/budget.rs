@@ -87,6 +87,34 @@ impl Budget {
         (calls, permits)
     }
 
+    /// [`admit`](Self::admit) of one request, without the lists: the
+    /// allocations of a single call are counted one by one (see BENCHMARKS.md).
+    pub(crate) async fn admit_one(
+        self: &Arc<Self>,
+        request: &Request,
+    ) -> (CallsPermit, BytesPermit) {
+        let bytes = weight(request);
+        // Room is usually there: look before listening, which allocates.
+        if !self.try_take(1, bytes) {
+            loop {
+                let listener = self.freed.listen();
+                if self.try_take(1, bytes) {
+                    break;
+                }
+                listener.await;
+            }
+        }
+        let calls = CallsPermit {
+            budget: self.clone(),
+            calls: 1,
+        };
+        let bytes = BytesPermit {
+            budget: self.clone(),
+            bytes,
+        };
+        (calls, bytes)
+    }
+
     fn try_take(&self, calls: usize, bytes: usize) -> bool {
         let mut used = self.lock();
         let calls_fit = used.calls == 0 || used.calls + calls <= self.max_calls;

@@ -10,90 +10,19 @@
 //! place off. The socket is then *retired*: closed, every call still on it
 //! failed with [`Error::ConnectionRetired`], and the next call opens a new one.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::budget::{BytesPermit, CallsPermit};
+use super::budget::CallsPermit;
 use super::shared::Shared;
+use super::slot::{CallSlot, SlotPool};
 use crate::runtime::Runtime;
-use crate::{Error, Request};
-
-/// Where one request stands; shared by its caller and the driver.
-pub(crate) struct CallSlot {
-    stage: Mutex<Stage>,
-}
-
-enum Stage {
-    /// Waiting to be written; holds the request and its room in the queue.
-    Queued(Request, BytesPermit),
-    /// Written, its reply not yet read.
-    Written,
-    /// Its reply was read (or it needs none, and was flushed).
-    Answered,
-    /// Its caller gave up before it was written: it never will be.
-    Abandoned,
-}
-
-impl CallSlot {
-    pub(crate) fn new(request: Request, permit: BytesPermit) -> Arc<CallSlot> {
-        Arc::new(CallSlot {
-            stage: Mutex::new(Stage::Queued(request, permit)),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Stage> {
-        // Every update is one assignment: a poisoned lock is still consistent.
-        self.stage.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The driver takes the request to write it; `None` if its caller gave up.
-    /// Its room in the queue is given back here.
-    pub(crate) fn start_write(&self) -> Option<Request> {
-        let mut stage = self.lock();
-        match std::mem::replace(&mut *stage, Stage::Written) {
-            Stage::Queued(request, _permit) => Some(request),
-            other => {
-                *stage = other;
-                None
-            }
-        }
-    }
-
-    /// The driver read the reply (or flushed a request that needs none).
-    pub(crate) fn answered(&self) {
-        *self.lock() = Stage::Answered;
-    }
-
-    /// True once the caller gave up on a request that was not written.
-    pub(crate) fn is_abandoned(&self) -> bool {
-        matches!(*self.lock(), Stage::Abandoned)
-    }
-
-    /// The caller gives up. A queued request is freed now; returns true if it
-    /// was written and its reply is still owed.
-    fn give_up(&self) -> bool {
-        let mut stage = self.lock();
-        match *stage {
-            Stage::Queued(..) => {
-                // Dropping the request and its permit here frees the memory
-                // at once, even while the driver cannot get to the queue.
-                *stage = Stage::Abandoned;
-                false
-            }
-            Stage::Written => true,
-            Stage::Answered | Stage::Abandoned => false,
-        }
-    }
-
-    pub(crate) fn owes_reply(&self) -> bool {
-        matches!(*self.lock(), Stage::Written)
-    }
-}
+use crate::Error;
 
 /// Watches one call (or one batch) from the caller's side; its drop decides
 /// what the caller's giving up means for the socket.
 pub(crate) struct CallGuard {
-    slots: Vec<Arc<CallSlot>>,
+    slots: Slots,
     /// The socket the requests were queued on, once they were.
     socket: Option<Arc<Shared>>,
     /// The call's deadline and the runtime that can time it (none for a
@@ -102,6 +31,13 @@ pub(crate) struct CallGuard {
     /// Room for the call's place in the queue, given back when the call ends.
     _calls: Option<CallsPermit>,
     finished: bool,
+}
+
+/// A call's slots: most calls have one, kept inline rather than in a list.
+pub(crate) enum Slots {
+    Empty,
+    One([Arc<CallSlot>; 1]),
+    Many(Vec<Arc<CallSlot>>),
 }
 
 impl CallGuard {
@@ -113,7 +49,7 @@ impl CallGuard {
             _ => None,
         };
         CallGuard {
-            slots: Vec::new(),
+            slots: Slots::Empty,
             socket: None,
             deadline,
             _calls: None,
@@ -126,12 +62,18 @@ impl CallGuard {
         self.deadline.as_ref().map(|(at, _)| *at)
     }
 
-    pub(crate) fn hold(&mut self, calls: CallsPermit) {
+    /// The call was admitted to the queue with `calls`; these are its slots.
+    pub(crate) fn hold(&mut self, calls: CallsPermit, slots: Slots) {
         self._calls = Some(calls);
+        self.slots = slots;
     }
 
-    pub(crate) fn track(&mut self, slot: &Arc<CallSlot>) {
-        self.slots.push(slot.clone());
+    pub(crate) fn slots(&self) -> &[Arc<CallSlot>] {
+        match &self.slots {
+            Slots::Empty => &[],
+            Slots::One(one) => one,
+            Slots::Many(all) => all,
+        }
     }
 
     /// The requests are on `socket`.
@@ -140,8 +82,12 @@ impl CallGuard {
     }
 
     /// Every reply came: nothing to watch.
-    pub(crate) fn finish(mut self) {
+    /// A single call's slot goes back to `pool` for the next call.
+    pub(crate) fn finish(mut self, pool: &SlotPool) {
         self.finished = true;
+        if let Slots::One([slot]) = std::mem::replace(&mut self.slots, Slots::Empty) {
+            pool.put_back(slot);
+        }
     }
 
     /// The call's timeout fired: a reply still owed is overdue now.
@@ -157,7 +103,7 @@ impl CallGuard {
     /// Frees what was never written; true if some written request's reply is owed.
     fn give_up(&self) -> bool {
         // Every slot must give up, not just up to the first owed one.
-        self.slots
+        self.slots()
             .iter()
             .map(|slot| slot.give_up())
             .fold(false, |owed, this| owed | this)
@@ -175,6 +121,11 @@ impl Drop for CallGuard {
         else {
             return;
         };
-        super::watch::watch(socket, std::mem::take(&mut self.slots), deadline, runtime);
+        let slots = match std::mem::replace(&mut self.slots, Slots::Empty) {
+            Slots::Empty => Vec::new(),
+            Slots::One([one]) => vec![one],
+            Slots::Many(all) => all,
+        };
+        super::watch::watch(socket, slots, deadline, runtime);
     }
 }

@@ -17,8 +17,8 @@ use std::task::{Context, Poll};
 use bytes::{Buf, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::call::CallSlot;
-use super::shared::{Pending, ReplySender, Shared};
+use super::shared::{Pending, Shared};
+use super::slot::CallSlot;
 use crate::proto::{encode_request, ResponseDecoder};
 use crate::{Error, Request, Response, Result};
 
@@ -43,7 +43,6 @@ const BACKLOG_PRUNE: usize = 1024;
 /// A written request waiting for its reply.
 struct InFlight {
     request: Request,
-    reply: ReplySender,
     slot: Arc<CallSlot>,
 }
 
@@ -64,6 +63,8 @@ pub struct Driver<T> {
     write_buf: BytesMut,
     needs_flush: bool,
     read_buf: BytesMut,
+    /// `MIN_READ` bytes, zeroed once: where small reads land first.
+    small_read: Box<[u8]>,
     /// How much the next read may bring (see `MIN_READ`).
     read_size: usize,
     /// When the backlog is pruned next (see `BACKLOG_PRUNE`).
@@ -71,7 +72,7 @@ pub struct Driver<T> {
     /// Written requests that wait for a reply, oldest first.
     in_flight: VecDeque<InFlight>,
     /// `noreply` requests in the write buffer: done once it is flushed.
-    unflushed_noreply: Vec<(ReplySender, Arc<CallSlot>)>,
+    unflushed_noreply: Vec<Arc<CallSlot>>,
     decoder: ResponseDecoder,
     /// A `quit` or `shutdown` was written: nothing may follow it.
     closing: bool,
@@ -91,6 +92,7 @@ impl<T> Driver<T> {
             write_buf: BytesMut::with_capacity(16 * 1024),
             needs_flush: false,
             read_buf: BytesMut::new(),
+            small_read: vec![0; MIN_READ].into_boxed_slice(),
             read_size: MIN_READ,
             in_flight: VecDeque::new(),
             unflushed_noreply: Vec::new(),
@@ -118,7 +120,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             }
             // Some commands must be alone on the wire (memcached drops what is
             // pipelined after `lru_crawler metadump`): wait for the others first.
-            let alone = pending.alone;
+            let alone = pending.slot.alone();
             if alone && (!self.in_flight.is_empty() || !self.write_buf.is_empty()) {
                 break;
             }
@@ -135,11 +137,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             if request.expects_reply() {
                 self.in_flight.push_back(InFlight {
                     request,
-                    reply: pending.reply,
                     slot: pending.slot,
                 });
             } else {
-                self.unflushed_noreply.push((pending.reply, pending.slot));
+                self.unflushed_noreply.push(pending.slot);
             }
         }
         if self.backlog.len() >= self.prune_at {
@@ -152,7 +153,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             // never be answered on this connection.
             let queued = self.shared.close(Error::ConnectionClosed);
             for pending in self.backlog.drain(..).chain(queued) {
-                let _ = pending.reply.send(Err(Error::ConnectionClosed));
+                pending.slot.answer(Err(Error::ConnectionClosed));
             }
         }
         Ok(took)
@@ -176,9 +177,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
             match Pin::new(&mut self.io).poll_flush(cx) {
                 Poll::Ready(Ok(())) => {
                     self.needs_flush = false;
-                    for (reply, slot) in self.unflushed_noreply.drain(..) {
-                        slot.answered();
-                        let _ = reply.send(Ok(Response::NoReply));
+                    for slot in self.unflushed_noreply.drain(..) {
+                        slot.answer(Ok(Response::NoReply));
                     }
                     progress = true;
                 }
@@ -195,14 +195,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
         if self.read_buf.capacity() - self.read_buf.len() < room {
             self.read_buf.reserve(room.max(READ_RESERVE));
         }
-        let start = self.read_buf.len();
-        self.read_buf.resize(start + room, 0);
-        let result = Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]);
-        let read = match &result {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
+        let result = if room <= MIN_READ {
+            // Small replies (the common case): read into memory zeroed once
+            // and copy what came, instead of zeroing `room` bytes of the
+            // read buffer on every read, the idle ones included.
+            let result = Pin::new(&mut self.io).poll_read(cx, &mut self.small_read[..]);
+            if let Poll::Ready(Ok(n)) = &result {
+                self.read_buf.extend_from_slice(&self.small_read[..*n]);
+            }
+            result
+        } else {
+            let start = self.read_buf.len();
+            self.read_buf.resize(start + room, 0);
+            let result = Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]);
+            let read = match &result {
+                Poll::Ready(Ok(n)) => *n,
+                _ => 0,
+            };
+            self.read_buf.truncate(start + read);
+            result
         };
-        self.read_buf.truncate(start + read);
         match result {
             Poll::Ready(Ok(0)) => Ok(None),
             Poll::Ready(Ok(read)) => {
@@ -230,8 +242,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                     let head = self.in_flight.pop_front().expect("head exists");
                     // The caller may be gone (cancelled or timed out): the
                     // reply was consumed all the same, which is all that matters.
-                    head.slot.answered();
-                    let _ = head.reply.send(reply);
+                    head.slot.answer(reply);
                     progress = true;
                 }
             }
@@ -258,8 +269,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
                 .filter(|p| p.request.closes_connection());
             if closer.is_some() && self.in_flight.len() == 1 {
                 let closer = self.in_flight.pop_back().expect("checked above");
-                closer.slot.answered();
-                let _ = closer.reply.send(Ok(Response::NoReply));
+                closer.slot.answer(Ok(Response::NoReply));
             }
             if self.in_flight.is_empty() {
                 return Ok(());
@@ -299,17 +309,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
 
     /// Stops the connection: every caller still waiting gets `error`.
     fn finish(&mut self, error: Error) {
+        self.fail_all(error);
+        self.done = true;
+    }
+}
+
+impl<T> Driver<T> {
+    /// Marks the socket closed and answers every call still on it with `error`.
+    fn fail_all(&mut self, error: Error) {
         let queued = self.shared.close(error.clone());
         let waiting = self
             .in_flight
             .drain(..)
-            .map(|call| call.reply)
-            .chain(self.backlog.drain(..).chain(queued).map(|p| p.reply))
-            .chain(self.unflushed_noreply.drain(..).map(|(reply, _)| reply));
-        for reply in waiting {
-            let _ = reply.send(Err(error.clone()));
+            .map(|call| call.slot)
+            .chain(self.backlog.drain(..).chain(queued).map(|p| p.slot))
+            .chain(self.unflushed_noreply.drain(..));
+        for slot in waiting {
+            slot.answer(Err(error.clone()));
         }
-        self.done = true;
     }
 }
 
@@ -336,16 +353,7 @@ impl<T> Drop for Driver<T> {
         // A driver dropped without finishing (its runtime shut down) must not
         // leave callers waiting forever.
         if !self.done {
-            let queued = self.shared.close(Error::ConnectionClosed);
-            let waiting = self
-                .in_flight
-                .drain(..)
-                .map(|call| call.reply)
-                .chain(self.backlog.drain(..).chain(queued).map(|p| p.reply))
-                .chain(self.unflushed_noreply.drain(..).map(|(reply, _)| reply));
-            for reply in waiting {
-                let _ = reply.send(Err(Error::ConnectionClosed));
-            }
+            self.fail_all(Error::ConnectionClosed);
         }
     }
 }

@@ -2,28 +2,32 @@
 
 mod budget;
 mod call;
+mod deadline;
 mod driver;
 pub(crate) mod events;
 mod options;
 mod reconnect;
 mod shared;
+mod slot;
 mod watch;
 
+use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use futures_channel::oneshot;
 use futures_io::{AsyncRead, AsyncWrite};
 
-use budget::Budget;
-use call::{CallGuard, CallSlot};
+use budget::{Budget, CallsPermit};
+use call::{CallGuard, Slots};
+use deadline::SharedTimer;
 pub use driver::Driver;
 pub use options::{ConnectionOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use reconnect::Reconnect;
 use shared::{Pending, Shared};
+use slot::{CallSlot, SlotPool};
 
 use crate::proto::ResponseDecoder;
 pub(crate) use crate::runtime::timeout;
@@ -107,6 +111,10 @@ struct Inner<T> {
     current: Mutex<Option<Arc<Shared>>>,
     reconnect: Option<Reconnect<T>>,
     budget: Arc<Budget>,
+    /// The timer the calls' deadlines share (see `deadline.rs`).
+    timer: SharedTimer,
+    /// Slots of finished calls, for the next calls.
+    slots: SlotPool,
     options: ConnectionOptions,
     /// Set by `close`: no call is made and no socket opened after it.
     closed: AtomicBool,
@@ -162,6 +170,8 @@ where
                 current: Mutex::new(Some(shared)),
                 reconnect: None,
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
+                timer: SharedTimer::default(),
+                slots: SlotPool::default(),
                 options,
                 closed: AtomicBool::new(false),
                 _transport: PhantomData,
@@ -195,6 +205,8 @@ where
                 current: Mutex::new(None),
                 reconnect: Some(reconnect),
                 budget: Budget::new(options.max_in_flight, options.max_queued_bytes),
+                timer: SharedTimer::default(),
+                slots: SlotPool::default(),
                 options,
                 closed: AtomicBool::new(false),
                 _transport: PhantomData,
@@ -274,41 +286,42 @@ where
             .cloned()
     }
 
-    /// Runs one call or batch: room in the queue, a live socket, the replies,
-    /// all within the call timeout. What giving up means is `CallGuard`'s.
-    async fn run(&self, requests: Vec<Request>) -> Result<Vec<Result<Response>>> {
+    /// Runs one call or batch: room in the queue (`admit`, which makes the
+    /// call's slots), a live socket, the replies, all within the call
+    /// timeout; `collect` takes the replies from their slots. What giving up
+    /// means is `CallGuard`'s.
+    async fn run<Out>(
+        &self,
+        admit: impl Future<Output = (CallsPermit, Slots)>,
+        collect: impl FnOnce(&[Arc<CallSlot>]) -> Out,
+    ) -> Result<Out> {
         let runtime = self.inner.reconnect.as_ref().map(|r| &r.runtime);
         let mut guard = CallGuard::new(runtime, self.inner.options.timeout);
+        let deadline = guard.deadline();
         let work = async {
-            let (calls, permits) = self.inner.budget.admit(&requests).await;
-            guard.hold(calls);
-            let mut receivers = Vec::with_capacity(requests.len());
-            let pending: Vec<Pending> = requests
-                .into_iter()
-                .zip(permits)
-                .map(|(request, permit)| {
-                    let (reply, receiver) = oneshot::channel();
-                    receivers.push(receiver);
-                    let alone = request.must_be_alone();
-                    let slot = CallSlot::new(request, permit);
-                    guard.track(&slot);
-                    Pending { slot, reply, alone }
-                })
-                .collect();
-            self.submit(&mut guard, pending).await?;
+            let (calls, slots) = admit.await;
+            guard.hold(calls, slots);
+            let socket = self.submit(&mut guard).await?;
             // One deadline for the whole batch: the replies arrive in order.
-            let replies = receivers
-                .into_iter()
-                .map(|receiver| async { receiver.await.unwrap_or(Err(Error::ConnectionClosed)) });
-            Ok(futures_util::future::join_all(replies).await)
+            std::future::poll_fn(|cx| socket.poll_replies(cx, guard.slots())).await;
+            Ok(collect(guard.slots()))
         };
-        let outcome = match runtime {
-            Some(runtime) => timeout(&**runtime, self.inner.options.timeout, work).await,
-            None => Ok(work.await),
+        let outcome = match (runtime, deadline) {
+            (Some(runtime), Some(deadline)) => {
+                let work = std::pin::pin!(work);
+                let expiry = std::pin::pin!(self.inner.timer.until(&**runtime, deadline));
+                match futures_util::future::select(work, expiry).await {
+                    futures_util::future::Either::Left((output, _)) => Ok(output),
+                    futures_util::future::Either::Right(((), _)) => Err(Error::Timeout(
+                        self.inner.options.timeout.unwrap_or_default(),
+                    )),
+                }
+            }
+            _ => Ok(work.await),
         };
         match outcome {
             Ok(replies) => {
-                guard.finish();
+                guard.finish(&self.inner.slots);
                 replies
             }
             Err(error) => {
@@ -318,19 +331,21 @@ where
         }
     }
 
-    /// Queues requests on a live socket; tries a new one if the socket died
-    /// before the driver took them (they were never written, so that is safe).
-    async fn submit(&self, guard: &mut CallGuard, mut pending: Vec<Pending>) -> Result<()> {
+    /// Queues the guard's requests on a live socket; tries a new one if the
+    /// socket died before the driver took them (they were never written, so
+    /// that is safe).
+    async fn submit(&self, guard: &mut CallGuard) -> Result<Arc<Shared>> {
         // A socket can be retired between the look and the queueing; a few
         // tries, not an endless loop, if sockets keep dying that fast.
         for _ in 0..3 {
             let shared = self.shared(guard.deadline()).await?;
-            match shared.submit(pending) {
-                Ok(()) => {
-                    guard.queued_on(shared);
-                    return Ok(());
-                }
-                Err(back) => pending = back,
+            let pending = guard
+                .slots()
+                .iter()
+                .map(|slot| Pending { slot: slot.clone() });
+            if shared.submit(pending) {
+                guard.queued_on(shared.clone());
+                return Ok(shared);
             }
             if self.inner.reconnect.is_none() {
                 break;
@@ -368,8 +383,14 @@ where
 {
     async fn call(&self, request: Request) -> Result<Response> {
         request.validate()?;
-        let mut replies = self.run(vec![request]).await?;
-        replies.pop().unwrap_or(Err(Error::ConnectionClosed))
+        // One request, and no allocation of the connection's own: its slot
+        // is a finished call's, or new when none is free.
+        let budget = &self.inner.budget;
+        let admit = async {
+            let (calls, bytes) = budget.admit_one(&request).await;
+            (calls, Slots::One([self.inner.slots.slot(request, bytes)]))
+        };
+        self.run(admit, |slots| slots[0].take_reply()).await?
     }
 
     async fn call_many(&self, requests: Vec<Request>) -> Vec<Result<Response>> {
@@ -377,7 +398,19 @@ where
             return vec![Err(error); requests.len()];
         }
         let count = requests.len();
-        match self.run(requests).await {
+        let budget = &self.inner.budget;
+        let admit = async {
+            let (calls, permits) = budget.admit(&requests).await;
+            let slots = requests
+                .into_iter()
+                .zip(permits)
+                .map(|(request, permit)| CallSlot::new(request, permit))
+                .collect();
+            (calls, Slots::Many(slots))
+        };
+        let collect =
+            |slots: &[Arc<CallSlot>]| slots.iter().map(|slot| slot.take_reply()).collect();
+        match self.run(admit, collect).await {
             Ok(replies) => replies,
             Err(error) => vec![Err(error); count],
         }

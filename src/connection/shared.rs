@@ -1,24 +1,17 @@
 //! The queue between the handles of one connection and its driver.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
-use futures_channel::oneshot;
-
-use super::call::CallSlot;
+use super::slot::CallSlot;
 use super::watch::Watch;
-use crate::{Error, Response, Result};
+use crate::{Error, Result};
 
-/// Where the driver sends the reply of one request.
-pub(crate) type ReplySender = oneshot::Sender<Result<Response>>;
-
-/// A request waiting for the driver, with the way back to its caller.
+/// A request waiting for the driver.
 pub(crate) struct Pending {
-    /// The request itself, until the driver writes it or its caller gives up.
+    /// The request itself, until the driver writes it or its caller gives
+    /// up; then the way back: the driver leaves its reply there.
     pub(crate) slot: Arc<CallSlot>,
-    pub(crate) reply: ReplySender,
-    /// The request must be alone on the wire (see `Request::must_be_alone`).
-    pub(crate) alone: bool,
 }
 
 /// The state one connection's handles and its driver share.
@@ -55,15 +48,13 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Queues requests for the driver. Hands them back if the driver has stopped:
-    /// they were never written, so the caller may send them elsewhere.
-    pub(crate) fn submit(
-        &self,
-        pending: impl IntoIterator<Item = Pending>,
-    ) -> std::result::Result<(), Vec<Pending>> {
+    /// Queues requests for the driver. False if the driver has stopped:
+    /// none is taken (they were never written, so the caller may send them
+    /// elsewhere).
+    pub(crate) fn submit(&self, pending: impl IntoIterator<Item = Pending>) -> bool {
         let mut state = self.lock();
         if state.closed.is_some() {
-            return Err(pending.into_iter().collect());
+            return false;
         }
         state.queue.extend(pending);
         let driver = state.driver.take();
@@ -71,7 +62,7 @@ impl Shared {
         if let Some(driver) = driver {
             driver.wake();
         }
-        Ok(())
+        true
     }
 
     /// Moves every queued request into `into` and registers the driver's waker.
@@ -87,6 +78,17 @@ impl Shared {
             _ => state.driver = Some(waker.clone()),
         }
         Ok(())
+    }
+
+    /// Polls a call's slots: `Ready` once each has its reply. The waker is
+    /// left in the first slot still waiting (replies come in order, so that
+    /// is the next to be answered, and a call is complete only when it is).
+    pub(crate) fn poll_replies(&self, cx: &mut Context<'_>, slots: &[Arc<CallSlot>]) -> Poll<()> {
+        if slots.iter().all(|slot| slot.poll_ready(cx).is_ready()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     /// Retires the socket: it takes no more requests, and its driver fails

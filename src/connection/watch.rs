@@ -10,8 +10,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use super::call::CallSlot;
 use super::shared::Shared;
+use super::slot::CallSlot;
 use crate::runtime::Runtime;
 use crate::Error;
 

@@ -314,27 +314,56 @@ fn measure_tls(
     ))
 }
 
-/// Allocations per op of memclient on smol for get, set and get_many.
-fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(Workload, Result<f64, String>)> {
+/// Allocations per op of memclient on smol for get, set (with and without
+/// `noreply`, with and without a call timeout) and get_many, and on tokio
+/// for get and set: what is the runtime's and what is memclient's.
+fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(String, Result<f64, String>)> {
     if !args.selects_client("memclient/smol") {
         return Vec::new();
     }
-    [Workload::Get, Workload::Set, Workload::GetMany]
-        .into_iter()
-        .filter(|&workload| args.selects_workload(workload))
-        .map(|workload| {
-            let figure = memclient_runs::allocations_per_op(
+    use memclient_runs::AllocVariant::{NoTimeout, Noreply, Plain};
+    let (smol, tokio) = (false, true);
+    [
+        (Workload::Get, Plain, smol),
+        (Workload::Get, NoTimeout, smol),
+        (Workload::Get, Plain, tokio),
+        (Workload::Set, Plain, smol),
+        (Workload::Set, NoTimeout, smol),
+        (Workload::Set, Plain, tokio),
+        (Workload::Set, Noreply, smol),
+        (Workload::GetMany, Plain, smol),
+    ]
+    .into_iter()
+    .filter(|&(workload, _, _)| args.selects_workload(workload))
+    .map(|(workload, variant, on_tokio)| {
+        let (data, address) = (&bench.data, &bench.address);
+        let figure = match on_tokio {
+            false => memclient_runs::allocations_per_op(
                 &bench.smol,
                 || memclient::smol::Smol,
                 workload,
-                &bench.data,
-                &bench.address,
+                variant,
+                data,
+                address,
                 ops / 10,
                 ops,
-            );
-            (workload, figure)
-        })
-        .collect()
+            ),
+            true => memclient_runs::allocations_per_op(
+                &bench.tokio,
+                memclient::tokio::Tokio::current,
+                workload,
+                variant,
+                data,
+                address,
+                ops / 10,
+                ops,
+            ),
+        };
+        let runtime = if on_tokio { "tokio" } else { "smol" };
+        let name = format!("{}{}", workload.name(), variant.suffix());
+        (format!("{runtime} | {name}"), figure)
+    })
+    .collect()
 }
 
 /// What was run, where: for the report.

@@ -154,10 +154,13 @@ fn stored(result: memclient::Result<bool>) -> Result<(), String> {
 /// Heap allocations per operation of memclient on `workload` (sequential, one
 /// connection), counted over `ops` operations after `warmup` uncounted ones.
 /// Counts every thread's allocations, the connection's driver included.
+/// `variant` sends `set` with `noreply`, or runs without a call timeout.
+#[allow(clippy::too_many_arguments)]
 pub fn allocations_per_op<E, R>(
     exec: &E,
     runtime: fn() -> R,
     workload: Workload,
+    variant: AllocVariant,
     data: &Arc<Data>,
     address: &str,
     warmup: u64,
@@ -169,19 +172,56 @@ where
 {
     let (data, address) = (data.clone(), address.to_string());
     exec.run(async move {
-        let client = Config::new(address)
+        let mut config = Config::new(address);
+        if variant == AllocVariant::NoTimeout {
+            config = config.no_timeout();
+        }
+        let client = config
             .connect(runtime())
             .await
             .map_err(|e| format!("connect: {e}"))?
             .with_serde(RawBytes);
+        let noreply = variant == AllocVariant::Noreply;
+        let one = |i| {
+            let (client, data) = (&client, &data);
+            async move {
+                if noreply && workload == Workload::Set {
+                    let set = client.set(data.key(0, i), data.small.clone()).noreply(true);
+                    return set.await.map(|_| 1).map_err(|e| e.to_string());
+                }
+                op(client, workload, data, 0, i).await
+            }
+        };
         for i in 0..warmup {
-            op(&client, workload, &data, 0, i).await?;
+            one(i).await?;
         }
         let before = alloc::allocations();
         for i in warmup..warmup + ops {
-            op(&client, workload, &data, 0, i).await?;
+            one(i).await?;
         }
         let after = alloc::allocations();
         Ok((after - before) as f64 / ops as f64)
     })
+}
+
+/// A variant of a workload in the allocations table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllocVariant {
+    /// As in the throughput table.
+    Plain,
+    /// `set` with `noreply`: no reply awaited.
+    Noreply,
+    /// Without a call timeout (`Config::no_timeout`): what the per-call timer costs.
+    NoTimeout,
+}
+
+impl AllocVariant {
+    /// What the table adds to the workload's name.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            AllocVariant::Plain => "",
+            AllocVariant::Noreply => ", noreply",
+            AllocVariant::NoTimeout => ", no call timeout",
+        }
+    }
 }
