@@ -126,6 +126,6 @@ impl Drop for CallGuard {
             Slots::One([one]) => vec![one],
             Slots::Many(all) => all,
         };
-        super::watch::watch(socket, slots, deadline, runtime);
+        super::overdue::watch(socket, slots, deadline, runtime);
     }
 }

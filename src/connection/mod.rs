@@ -6,6 +6,7 @@ mod deadline;
 mod driver;
 pub(crate) mod events;
 mod options;
+mod overdue;
 mod reconnect;
 mod shared;
 mod slot;

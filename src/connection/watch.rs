@@ -8,12 +8,9 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::shared::Shared;
 use super::slot::CallSlot;
-use crate::runtime::Runtime;
-use crate::Error;
 
 #[derive(Default)]
 pub(crate) struct Watch {
@@ -40,22 +37,27 @@ impl State {
     }
 }
 
+/// What the watching task does next.
+pub(crate) enum Next {
+    /// Sleep this long, then look again.
+    Wait(Duration),
+    /// A reply is overdue (or the socket is gone): retire the socket; the
+    /// list is cleared and the task ends.
+    Retire,
+    /// Nothing is owed any more: the task ends.
+    Done,
+}
+
 impl Watch {
     fn lock(&self) -> MutexGuard<'_, State> {
         // Pushes and pops only: a poisoned lock is still consistent.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
-}
 
-/// Watches `slots` of `socket` until `deadline`.
-pub(crate) fn watch(
-    socket: Arc<Shared>,
-    slots: Vec<Arc<CallSlot>>,
-    deadline: Instant,
-    runtime: Arc<dyn Runtime>,
-) {
-    let start = {
-        let mut state = socket.watch().lock();
+    /// Adds the `slots` that still owe a reply, due at `deadline`; true when
+    /// a watching task must be started (none runs yet).
+    pub(crate) fn owe(&self, slots: Vec<Arc<CallSlot>>, deadline: Instant) -> bool {
+        let mut state = self.lock();
         state.drop_answered();
         state.owed.extend(
             slots
@@ -64,36 +66,24 @@ pub(crate) fn watch(
                 .map(|slot| (deadline, slot)),
         );
         !state.owed.is_empty() && !std::mem::replace(&mut state.running, true)
-    };
-    if start {
-        let sleeper = runtime.clone();
-        runtime.spawn(Box::pin(run(socket, sleeper)));
     }
-}
 
-async fn run(socket: Arc<Shared>, runtime: Arc<dyn Runtime>) {
-    loop {
-        let wait = {
-            let mut state = socket.watch().lock();
-            state.drop_answered();
-            let next = state.owed.front().map(|(deadline, _)| *deadline);
-            let now = Instant::now();
-            match next {
-                Some(deadline) if deadline > now && !socket.is_closed() => deadline - now,
-                Some(_) => {
-                    // Overdue (or the socket is gone already): nothing on it
-                    // can be trusted, nothing more to watch.
-                    socket.retire(Error::ConnectionRetired);
-                    state.owed.clear();
-                    state.running = false;
-                    return;
-                }
-                None => {
-                    state.running = false;
-                    return;
-                }
+    /// The watching task's next step at `now`, for a socket that is
+    /// `closed` or not.
+    pub(crate) fn next(&self, now: Instant, closed: bool) -> Next {
+        let mut state = self.lock();
+        state.drop_answered();
+        match state.owed.front().map(|(deadline, _)| *deadline) {
+            Some(deadline) if deadline > now && !closed => Next::Wait(deadline - now),
+            Some(_) => {
+                state.owed.clear();
+                state.running = false;
+                Next::Retire
             }
-        };
-        runtime.sleep(wait).await;
+            None => {
+                state.running = false;
+                Next::Done
+            }
+        }
     }
 }
