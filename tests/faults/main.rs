@@ -8,11 +8,8 @@
 //! Runs on smol only: what is tested is the connection logic, not the
 //! runtime adapter. The cells of one backend run concurrently.
 //!
-//! Cells listed in [`KNOWN_FAILING`] are left out of the regular tests; the
-//! ignored test `known_failing_cells` runs them (`cargo test --all-features
-//! --test faults -- --ignored --nocapture`) and fails while any still fails.
-//! `MEMCLIENT_FAULT_CELLS=all` runs every cell in the regular tests, and
-//! `MEMCLIENT_FAULT=<fault>` (e.g. `Stall`) only that fault's cells.
+//! Every cell runs in the regular tests; `MEMCLIENT_FAULT=<fault>` (e.g.
+//! `Stall`) runs only that fault's cells.
 #![cfg(feature = "smol")]
 
 #[path = "../support/mod.rs"]
@@ -49,20 +46,6 @@ const FAULTS: [Fault; 15] = [
     Fault::StopReading,
 ];
 
-/// Cells that still fail, with what they need (none today: every cell of
-/// the matrix is bounded). Add a line for a cell that breaks and cannot be
-/// fixed at once; remove it when its fix lands.
-const KNOWN_FAILING: &[(Fault, Backend, Settings, &[&str])] = &[];
-
-fn known_failing(cell: &Cell) -> Option<&'static [&'static str]> {
-    KNOWN_FAILING
-        .iter()
-        .find(|(fault, backend, settings, _)| {
-            (*fault, *backend, *settings) == (cell.fault, cell.backend, cell.settings)
-        })
-        .map(|(.., why)| *why)
-}
-
 /// Runs `cells` concurrently, and fails with every broken rule of every cell.
 fn run_cells(cells: Vec<Cell>) {
     let threads: Vec<_> = cells
@@ -79,11 +62,9 @@ fn run_cells(cells: Vec<Cell>) {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
-/// The cells of one backend and settings, known failures left out (all of
-/// them with MEMCLIENT_FAULT_CELLS=all; only one fault with, e.g.,
+/// The cells of one backend and settings (only one fault's with, e.g.,
 /// MEMCLIENT_FAULT=Stall).
 fn matrix(backend: Backend, settings: Settings) {
-    let all = std::env::var("MEMCLIENT_FAULT_CELLS").is_ok_and(|v| v == "all");
     let only = std::env::var("MEMCLIENT_FAULT").ok();
     let cells = FAULTS
         .iter()
@@ -96,7 +77,6 @@ fn matrix(backend: Backend, settings: Settings) {
             backend,
             settings,
         })
-        .filter(|cell| all || known_failing(cell).is_none())
         .collect();
     run_cells(cells);
 }
@@ -129,18 +109,4 @@ fn cluster_with_200ms_timeouts() {
 #[test]
 fn cluster_with_default_options() {
     matrix(Backend::Cluster, Settings::Defaults);
-}
-
-#[test]
-#[ignore = "the cells of KNOWN_FAILING: they need the fixes listed there"]
-fn known_failing_cells() {
-    let cells = KNOWN_FAILING
-        .iter()
-        .map(|&(fault, backend, settings, _)| Cell {
-            fault,
-            backend,
-            settings,
-        })
-        .collect();
-    run_cells(cells);
 }
