@@ -60,6 +60,8 @@ fn op<B: Backend>(
         Err(e) => Err(e.to_string()),
     };
     match workload {
+        // Not run for this client (see `Contestant::runs`).
+        Workload::SetNoreply64 => return Err("not run for this client".into()),
         Workload::Get | Workload::Tasks64 | Workload::Pool8 => {
             check_len("get", get(data.key(task, i))?, SMALL_LEN)?;
         }

@@ -127,12 +127,15 @@ impl Contestant {
     }
 
     /// False for the rows a workload leaves out: only memclient (and the raw
-    /// loop, for reference) has a meta multi-get; the layered rows run the
+    /// loop, for reference) has a meta multi-get and batched `noreply` sets
+    /// with a round trip to close each batch; the layered rows run the
     /// workloads where a per-call cost shows.
     pub fn runs(self, workload: Workload) -> bool {
-        match self {
-            Contestant::Layered { .. } => layered_runs::runs(workload),
-            _ => workload != Workload::GetManyMeta || self.kind() != Kind::Peer,
+        match (self, workload) {
+            (Contestant::Layered { .. }, _) => layered_runs::runs(workload),
+            (Contestant::Blocking, Workload::SetNoreply64) => false,
+            (_, Workload::GetManyMeta | Workload::SetNoreply64) => self.kind() != Kind::Peer,
+            _ => true,
         }
     }
 

@@ -122,6 +122,12 @@ pub async fn op<B: Backend>(
             check_len("get 512 KiB", value.map(|v| v.len()), data.large.len())?;
         }
         Workload::SetLarge => stored(client.set(&data.large_key, data.large.clone()).await)?,
+        Workload::SetNoreply64 => {
+            let items = (0..TASKS).map(|task| (data.key(task, i), data.small.clone()));
+            client.set_many(items).noreply(true).await.map_err(error)?;
+            client.version().await.map_err(error)?;
+            return Ok(TASKS as u64);
+        }
         Workload::Mix => match data.mix(i) {
             MixOp::Set(key) => stored(client.set(&data.keys[key], data.small.clone()).await)?,
             MixOp::Get(key) => {

@@ -105,6 +105,30 @@ impl RawConn {
         self.read_values()
     }
 
+    /// Writes `commands` (noreply sets) and a `version` in one write, and
+    /// reads the version line: the sets were applied before it.
+    fn noreply_batch<'a>(
+        &mut self,
+        commands: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<u64, String> {
+        self.out.clear();
+        let mut count = 0;
+        for command in commands {
+            self.out.extend_from_slice(command);
+            count += 1;
+        }
+        self.out.extend_from_slice(b"version\r\n");
+        let out = std::mem::take(&mut self.out);
+        let written = self.write(&out);
+        self.out = out;
+        written?;
+        self.read_line()?;
+        if !self.line.starts_with(b"VERSION ") {
+            return Err(format!("version: {}", String::from_utf8_lossy(&self.line)));
+        }
+        Ok(count)
+    }
+
     /// Writes `commands` in one write and reads a retrieval reply for each.
     fn pipelined_gets<'a>(
         &mut self,
@@ -130,7 +154,12 @@ impl RawConn {
 
 /// `set <key> 0 0 <len>\r\n<value>\r\n`.
 fn set_command(key: &str, value: &[u8]) -> Vec<u8> {
-    let mut command = format!("set {key} 0 0 {}\r\n", value.len()).into_bytes();
+    store_command(key, value, "")
+}
+
+/// `set <key> 0 0 <len><tail>\r\n<value>\r\n`.
+fn store_command(key: &str, value: &[u8], tail: &str) -> Vec<u8> {
+    let mut command = format!("set {key} 0 0 {}{tail}\r\n", value.len()).into_bytes();
     command.extend_from_slice(value);
     command.extend_from_slice(b"\r\n");
     command
@@ -144,6 +173,7 @@ fn get_command(key: &str) -> Vec<u8> {
 struct Commands {
     gets: Vec<Vec<u8>>,
     sets: Vec<Vec<u8>>,
+    noreply_sets: Vec<Vec<u8>>,
     misses: Vec<Vec<u8>>,
     get_many: Vec<u8>,
     get_large: Vec<u8>,
@@ -159,6 +189,11 @@ impl Commands {
                 .keys
                 .iter()
                 .map(|key| set_command(key, &data.small))
+                .collect(),
+            noreply_sets: data
+                .keys
+                .iter()
+                .map(|key| store_command(key, &data.small, " noreply"))
                 .collect(),
             misses: data.misses.iter().map(|key| get_command(key)).collect(),
             get_many: format!("get {}\r\n", many.join(" ")).into_bytes(),
@@ -232,6 +267,15 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
             measure::sync_sequential(plan, |_| {
                 conn.write(&commands.set_large)?;
                 conn.read_stored().map(|()| 1)
+            })
+        }
+        // 64 noreply sets and a version in one write, then the version line.
+        Workload::SetNoreply64 => {
+            let mut conn = RawConn::connect(address)?;
+            measure::sync_sequential(plan, |i| {
+                let batch =
+                    (0..TASKS).map(|task| commands.noreply_sets[key_index(task, i)].as_slice());
+                conn.noreply_batch(batch)
             })
         }
         Workload::Mix => {

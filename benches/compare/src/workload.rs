@@ -27,11 +27,15 @@ pub enum Workload {
     SetLarge,
     /// Sequential 50/50 gets and sets; one get in ten misses.
     Mix,
+    /// Batches of 64 `noreply` sets of 100-byte values in one write, each
+    /// batch followed by one `version` round trip (so the server keeps up);
+    /// counted in sets.
+    SetNoreply64,
 }
 
 impl Workload {
     /// Every workload, in table order.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 10] = [
         Workload::Get,
         Workload::Set,
         Workload::GetMany,
@@ -41,6 +45,7 @@ impl Workload {
         Workload::GetLarge,
         Workload::SetLarge,
         Workload::Mix,
+        Workload::SetNoreply64,
     ];
 
     /// The name in the table.
@@ -55,6 +60,7 @@ impl Workload {
             Workload::GetLarge => "get 512 KiB",
             Workload::SetLarge => "set 512 KiB",
             Workload::Mix => "mix 50/50, 10% miss",
+            Workload::SetNoreply64 => "set 100 B noreply, 64 per batch",
         }
     }
 

@@ -95,6 +95,8 @@ async fn get(client: &mut Client, key: &str) -> Result<Option<usize>, String> {
 async fn op(client: &mut Client, workload: Workload, data: &Data, task: usize, i: u64) -> Outcome {
     let error = |e: std::io::Error| e.to_string();
     match workload {
+        // Not run for this client (see `Contestant::runs`).
+        Workload::SetNoreply64 => return Err("not run for this client".into()),
         Workload::Get | Workload::Tasks64 | Workload::Pool8 => {
             check_len("get", get(client, data.key(task, i)).await?, SMALL_LEN)?;
         }
