@@ -105,11 +105,11 @@ impl RawConn {
         self.read_values()
     }
 
-    /// Writes `commands` (noreply sets) and a `version` in one write, and
-    /// reads the version line: the sets were applied before it.
-    fn noreply_batch<'a>(
+    /// Writes `commands` and then `tail` in one write: how many commands.
+    fn write_batch<'a>(
         &mut self,
         commands: impl Iterator<Item = &'a [u8]>,
+        tail: &[u8],
     ) -> Result<u64, String> {
         self.out.clear();
         let mut count = 0;
@@ -117,11 +117,20 @@ impl RawConn {
             self.out.extend_from_slice(command);
             count += 1;
         }
-        self.out.extend_from_slice(b"version\r\n");
+        self.out.extend_from_slice(tail);
         let out = std::mem::take(&mut self.out);
         let written = self.write(&out);
         self.out = out;
-        written?;
+        written.map(|()| count)
+    }
+
+    /// Writes `commands` (noreply sets) and a `version` in one write, and
+    /// reads the version line: the sets were applied before it.
+    fn noreply_batch<'a>(
+        &mut self,
+        commands: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<u64, String> {
+        let count = self.write_batch(commands, b"version\r\n")?;
         self.read_line()?;
         if !self.line.starts_with(b"VERSION ") {
             return Err(format!("version: {}", String::from_utf8_lossy(&self.line)));
@@ -134,16 +143,7 @@ impl RawConn {
         &mut self,
         commands: impl Iterator<Item = &'a [u8]>,
     ) -> Result<u64, String> {
-        self.out.clear();
-        let mut count = 0;
-        for command in commands {
-            self.out.extend_from_slice(command);
-            count += 1;
-        }
-        let out = std::mem::take(&mut self.out);
-        let written = self.write(&out);
-        self.out = out;
-        written?;
+        let count = self.write_batch(commands, b"")?;
         for _ in 0..count {
             let got = self.read_values()?;
             check_len("raw pipelined get", got.last_len, SMALL_LEN)?;
