@@ -11,9 +11,11 @@
 //! failed with [`Error::ConnectionRetired`], and the next call opens a new one.
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::budget::CallsPermit;
+use super::driving::{ClaimId, Drive};
 use super::shared::Shared;
 use super::slot::{CallSlot, SlotPool};
 use crate::runtime::Runtime;
@@ -25,6 +27,8 @@ pub(crate) struct CallGuard {
     slots: Slots,
     /// The socket the requests were queued on, once they were.
     socket: Option<Arc<Shared>>,
+    /// The wire and this call's claim on it, while it drives it (see `driving.rs`).
+    driving: Option<(Arc<dyn Drive>, ClaimId)>,
     /// The call's deadline and the runtime that can time it (none for a
     /// connection without a runtime or without a timeout).
     deadline: Option<(Instant, Arc<dyn Runtime>)>,
@@ -51,6 +55,7 @@ impl CallGuard {
         CallGuard {
             slots: Slots::Empty,
             socket: None,
+            driving: None,
             deadline,
             _calls: None,
             finished: false,
@@ -76,15 +81,49 @@ impl CallGuard {
         }
     }
 
-    /// The requests are on `socket`.
-    pub(crate) fn queued_on(&mut self, socket: Arc<Shared>) {
+    /// The requests are on `socket`; `driving` if this call drives its wire.
+    pub(crate) fn queued_on(
+        &mut self,
+        socket: Arc<Shared>,
+        driving: Option<(Arc<dyn Drive>, ClaimId)>,
+    ) {
         self.socket = Some(socket);
+        self.driving = driving;
+    }
+
+    /// `Ready` once every slot has its reply. A call that drives the wire
+    /// runs a pass first, and hands the wire back once its replies are in.
+    pub(crate) fn poll_replies(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some((engine, claim)) = &self.driving {
+            // The pass may answer this call: with no waker of its own left
+            // in the slot, that does not wake the task that is running it.
+            let _ = self.slots().iter().find(|s| s.forget_waker_if_waiting());
+            if !engine.pass(*claim, cx) {
+                // Taken over by the background driver: wait like the others.
+                self.driving = None;
+            }
+        }
+        // The waker is left in the first slot still waiting (replies come in
+        // order, so that is the next to be answered).
+        if !self.slots().iter().all(|slot| slot.poll_ready(cx).is_ready()) {
+            return Poll::Pending;
+        }
+        self.hand_back();
+        Poll::Ready(())
+    }
+
+    /// Gives the wire back if this call drives it.
+    fn hand_back(&mut self) {
+        if let Some((engine, claim)) = self.driving.take() {
+            engine.hand_back(claim);
+        }
     }
 
     /// Every reply came: nothing to watch.
     /// A single call's slot goes back to `pool` for the next call.
     pub(crate) fn finish(mut self, pool: &SlotPool) {
         self.finished = true;
+        self.hand_back();
         if let Slots::One([slot]) = std::mem::replace(&mut self.slots, Slots::Empty) {
             pool.put_back(slot);
         }
@@ -98,6 +137,7 @@ impl CallGuard {
                 socket.retire(Error::ConnectionRetired);
             }
         }
+        self.hand_back();
     }
 
     /// Frees what was never written; true if some written request's reply is owed.
@@ -112,6 +152,9 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
+        // Given up while driving: the background driver takes over, and
+        // reads the reply still owed, if any.
+        self.hand_back();
         if self.finished || !self.give_up() {
             return;
         }

@@ -4,6 +4,7 @@ mod budget;
 mod call;
 mod deadline;
 mod driver;
+mod driving;
 pub(crate) mod events;
 mod options;
 mod overdue;
@@ -11,12 +12,14 @@ mod reconnect;
 mod shared;
 mod slot;
 mod watch;
+mod wire;
 
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -27,7 +30,7 @@ use deadline::SharedTimer;
 pub use driver::Driver;
 pub use options::{ConnectionOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use reconnect::Reconnect;
-use shared::{Pending, Shared};
+use shared::{Shared, Submitted};
 use slot::{CallSlot, SlotPool};
 
 use crate::proto::ResponseDecoder;
@@ -302,9 +305,9 @@ where
         let work = async {
             let (calls, slots) = admit.await;
             guard.hold(calls, slots);
-            let socket = self.submit(&mut guard).await?;
+            self.submit(&mut guard).await?;
             // One deadline for the whole batch: the replies arrive in order.
-            std::future::poll_fn(|cx| socket.poll_replies(cx, guard.slots())).await;
+            std::future::poll_fn(|cx| guard.poll_replies(cx)).await;
             Ok(collect(guard.slots()))
         };
         let outcome = match (runtime, deadline) {
@@ -335,18 +338,24 @@ where
     /// Queues the guard's requests on a live socket; tries a new one if the
     /// socket died before the driver took them (they were never written, so
     /// that is safe).
-    async fn submit(&self, guard: &mut CallGuard) -> Result<Arc<Shared>> {
+    async fn submit(&self, guard: &mut CallGuard) -> Result<()> {
         // A socket can be retired between the look and the queueing; a few
         // tries, not an endless loop, if sockets keep dying that fast.
         for _ in 0..3 {
             let shared = self.shared(guard.deadline()).await?;
-            let pending = guard
-                .slots()
-                .iter()
-                .map(|slot| Pending { slot: slot.clone() });
-            if shared.submit(pending) {
-                guard.queued_on(shared.clone());
-                return Ok(shared);
+            // The context: a call that finds the socket idle drives it.
+            let submitted =
+                std::future::poll_fn(|cx| Poll::Ready(shared.submit(guard.slots(), cx))).await;
+            match submitted {
+                Submitted::Driving(engine, claim) => {
+                    guard.queued_on(shared, Some((engine, claim)));
+                    return Ok(());
+                }
+                Submitted::Queued => {
+                    guard.queued_on(shared, None);
+                    return Ok(());
+                }
+                Submitted::Refused => {}
             }
             if self.inner.reconnect.is_none() {
                 break;
