@@ -117,7 +117,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
         let mut turn = self.lock();
         match &turn.background {
             Some(known) if known.will_wake(cx.waker()) => {}
-            _ => turn.background = Some(cx.waker().clone()),
+            _ => {
+                // Where queueing, retiring and closing find it, even before
+                // its first pass (a claimer may hold the wire from the start).
+                turn.wire.shared().set_driver(cx.waker());
+                turn.background = Some(cx.waker().clone());
+            }
         }
         if turn.wire.is_done() {
             return Poll::Ready(());

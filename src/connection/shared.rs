@@ -102,6 +102,15 @@ impl Shared {
         !self.lock().queue.is_empty()
     }
 
+    /// Leaves `waker` (the background driver's) as the one that queueing,
+    /// retiring and closing wake.
+    pub(crate) fn set_driver(&self, waker: &Waker) {
+        let mut state = self.lock();
+        if state.closed.is_none() {
+            state.driver = Some(waker.clone());
+        }
+    }
+
     /// True when the background driver has work a claimer would not see:
     /// requests queued, or the socket retired or abandoned.
     pub(crate) fn needs_driver(&self) -> bool {
