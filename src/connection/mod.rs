@@ -63,8 +63,15 @@ impl<T: 'static> Connect<T> for Arc<dyn Connect<T>> {
 ///
 /// Cheap to clone; every clone shares the one socket. Calls from concurrent
 /// tasks are queued, written in batches and answered in order, so one
-/// connection serves many tasks at once. The socket is owned by a [`Driver`]
-/// future running on the runtime.
+/// connection serves many tasks at once.
+///
+/// A call that finds the connection idle drives the socket itself: it
+/// writes its request and reads its reply in its own task, so a lone call
+/// costs one write and one read, as a hand-written loop would. Calls made
+/// meanwhile go out in its batch. The socket's [`Driver`] future, which the
+/// runtime runs in the background, reads whatever that call leaves (the
+/// replies of the others, or of a call cancelled on the way) and takes over
+/// when another call arrives while the first is not being polled.
 ///
 /// A connection made with [`Connection::new`] or [`Connection::connect`]
 /// reconnects on the next call after an I/O error, a protocol violation, the
@@ -154,8 +161,26 @@ where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// A connection over `stream`, without reconnection or timeouts. The
-    /// returned [`Driver`] must be spawned (or otherwise polled) for any call to
-    /// complete.
+    /// returned [`Driver`] must be spawned (or otherwise polled) for
+    /// concurrent calls to complete; a call alone on the connection is
+    /// answered even before it runs. Dropping it closes the connection.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use memclient::{Client, Connection};
+    /// use memclient_mock::MockMemcache;
+    ///
+    /// let server = MockMemcache::new();
+    /// let (connection, driver) = Connection::from_stream(server.connect());
+    /// let driver = std::thread::spawn(move || futures_lite::future::block_on(driver));
+    /// let client = Client::new(connection);
+    /// client.set("k", "v").await?;
+    /// assert_eq!(client.get("k").await?.and_then(|v| v.as_str().map(str::to_owned)), Some("v".into()));
+    /// client.close().await;
+    /// driver.join().unwrap();
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn from_stream(stream: T) -> (Self, Driver<T>) {
         Self::from_stream_with(stream, ConnectionOptions::default())
     }
