@@ -33,7 +33,7 @@ pub(crate) struct CallGuard {
     /// connection without a runtime or without a timeout).
     deadline: Option<(Instant, Arc<dyn Runtime>)>,
     /// Room for the call's place in the queue, given back when the call ends.
-    _calls: Option<CallsPermit>,
+    calls: Option<CallsPermit>,
     finished: bool,
 }
 
@@ -57,7 +57,7 @@ impl CallGuard {
             socket: None,
             driving: None,
             deadline,
-            _calls: None,
+            calls: None,
             finished: false,
         }
     }
@@ -69,8 +69,14 @@ impl CallGuard {
 
     /// The call was admitted to the queue with `calls`; these are its slots.
     pub(crate) fn hold(&mut self, calls: CallsPermit, slots: Slots) {
-        self._calls = Some(calls);
+        self.calls = Some(calls);
         self.slots = slots;
+    }
+
+    /// True when this call is the only one the connection holds, so it may
+    /// drive the socket itself (see `driving.rs`).
+    pub(crate) fn alone(&self) -> bool {
+        self.calls.as_ref().is_some_and(CallsPermit::alone)
     }
 
     pub(crate) fn slots(&self) -> &[Arc<CallSlot>] {

@@ -368,9 +368,13 @@ where
         // tries, not an endless loop, if sockets keep dying that fast.
         for _ in 0..3 {
             let shared = self.shared(guard.deadline()).await?;
-            // The context: a call that finds the socket idle drives it.
-            let submitted =
-                std::future::poll_fn(|cx| Poll::Ready(shared.submit(guard.slots(), cx))).await;
+            // A call alone on the connection drives the socket itself (the
+            // context is for that); others queue for whoever drives it.
+            let alone = guard.alone();
+            let submitted = std::future::poll_fn(|cx| {
+                Poll::Ready(shared.submit(guard.slots(), alone.then_some(cx)))
+            })
+            .await;
             match submitted {
                 Submitted::Driving(engine, claim) => {
                     guard.queued_on(shared, Some((engine, claim)));

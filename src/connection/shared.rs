@@ -66,13 +66,21 @@ impl Shared {
         let _ = self.engine.set(engine);
     }
 
-    /// Queues the requests of `slots`. The caller claims the wire when it is
-    /// idle (see `driving.rs`); otherwise the background driver is woken. `Refused` if
+    /// Queues the requests of `slots`. A caller alone on the connection
+    /// (with its context) claims the wire when it is idle (see `driving.rs`);
+    /// otherwise the background driver is woken. `Refused` if
     /// the socket has ended: none is taken (they were never written, so the
     /// caller may send them elsewhere).
-    pub(crate) fn submit(&self, slots: &[Arc<CallSlot>], cx: &mut Context<'_>) -> Submitted {
-        let engine = self.engine.get().and_then(Weak::upgrade);
-        let claim = engine.as_ref().map_or(Claim::Queue, |e| e.claim(cx));
+    pub(crate) fn submit(&self, slots: &[Arc<CallSlot>], alone: Option<&mut Context<'_>>) -> Submitted {
+        let engine = alone.and_then(|cx| {
+            let engine = self.engine.get()?.upgrade()?;
+            let claim = engine.claim(cx);
+            Some((engine, claim))
+        });
+        let (engine, claim) = match engine {
+            Some((engine, claim)) => (Some(engine), claim),
+            None => (None, Claim::Queue),
+        };
         let mut state = self.lock();
         if claim == Claim::Ended || state.closed.is_some() {
             drop(state);
