@@ -5,18 +5,15 @@
 //! its own task: one write and one read in the caller's thread, with no
 //! hop to another task and back. That caller *claims* the wire when it
 //! queues its request and *hands it back* when its reply is in, or when it
-//! gives up. Calls that arrive meanwhile queue as usual, and the claimer
-//! writes them with its own. When a claimer hands back with work still on
-//! the wire (others' replies owed, requests queued), the background driver
-//! is woken to finish it; when it hands back an idle wire, nobody needs to
-//! run, so nobody is woken.
+//! gives up. Calls that arrive meanwhile queue as usual. When a claimer
+//! hands back with work still on the wire (others' replies owed, requests
+//! queued), the background driver is woken to finish it; when it hands back
+//! an idle wire, nobody needs to run, so nobody is woken.
 //!
 //! Four rules keep every reply reaching its caller:
 //! - Only one party drives at a time: the claimer, or else the background
 //!   driver. The background task does not touch the socket while a caller
-//!   holds the claim, so the two never take turns replacing each other's
-//!   waker on the socket (a runtime may wake the replaced waker, and that
-//!   would have them wake each other forever).
+//!   holds the claim.
 //! - The claim always goes back: when the claimer's replies are in, and in
 //!   its guard's drop when the call is cancelled or times out.
 //! - Whatever wakes the driver (a request queued while the wire is claimed,
@@ -25,13 +22,16 @@
 //!   polled (held aside by its owner); no other call may wait on it. The
 //!   claimer finds the claim gone at its next poll and waits for its reply
 //!   like any other caller.
-//! - An idle wire handed back is unwatched: nobody would notice the server
-//!   closing it. So the next claimer reads the socket before it queues: a
-//!   socket found closed ends there, its request is never written, and the
-//!   call opens a new one.
+//! - The socket is always polled with one waker of the wire's own, which
+//!   passes each wake-up on to whoever drives now. So the socket never sees
+//!   its waker replaced (a runtime may wake the replaced one, and the
+//!   claimer and the background task would wake each other), and an idle
+//!   wire handed back stays watched: the server closing it wakes the
+//!   background task, which ends the wire, so the next call opens a new
+//!   socket instead of writing to a closed one.
 
-use std::sync::{Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -39,10 +39,10 @@ use super::wire::Wire;
 
 /// A connection's wire, as its callers see it (without its stream type).
 pub(crate) trait Drive: Send + Sync {
-    /// Claims the wire for the caller of `cx`, if it is idle and nobody
-    /// else drives it.
-    fn claim(&self, cx: &mut Context<'_>) -> Claim;
-    /// One pass by the claimer of `claim`; false if the claim was taken over.
+    /// Claims the wire, if it is idle and nobody else drives it.
+    fn claim(&self) -> Option<ClaimId>;
+    /// One pass by the claimer of `claim`, for the task of `cx`; false if
+    /// the claim was taken over.
     fn pass(&self, claim: ClaimId, cx: &mut Context<'_>) -> bool;
     /// The claimer of `claim` is done (answered, cancelled or timed out).
     fn hand_back(&self, claim: ClaimId);
@@ -52,17 +52,6 @@ pub(crate) trait Drive: Send + Sync {
 /// never confused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ClaimId(u64);
-
-/// What [`Drive::claim`] found.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Claim {
-    /// The caller drives the wire until it hands it back.
-    Driving(ClaimId),
-    /// Someone else drives (or work is under way): queue and wait.
-    Queue,
-    /// The socket was found closed: the wire has ended, nothing was written.
-    Ended,
-}
 
 /// The wire and who drives it; the background [`Driver`](super::Driver)
 /// owns it, callers reach it through the queue's weak reference.
@@ -78,20 +67,56 @@ struct Turn<T> {
     next_claim: u64,
     /// The background driver's waker, from its last poll.
     background: Option<Waker>,
-    /// The background driver's waker is on the socket: it will see the
-    /// server close it.
-    watched: bool,
+    /// Where the socket's wake-ups go.
+    route: Arc<Route>,
+    /// The waker the socket is always polled with: `route`'s.
+    socket: Waker,
+}
+
+/// Passes the socket's wake-ups on to whoever drives the wire now.
+#[derive(Default)]
+struct Route {
+    to: Mutex<Option<Waker>>,
+}
+
+impl Route {
+    fn lock(&self) -> MutexGuard<'_, Option<Waker>> {
+        // One assignment at a time: a poisoned lock is still consistent.
+        self.to.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends the next wake-ups to `waker`.
+    fn to(&self, waker: &Waker) {
+        let mut to = self.lock();
+        match &*to {
+            Some(known) if known.will_wake(waker) => {}
+            _ => *to = Some(waker.clone()),
+        }
+    }
+}
+
+impl Wake for Route {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let to = self.lock().clone();
+        wake(to);
+    }
 }
 
 impl<T> Engine<T> {
     pub(crate) fn new(wire: Wire<T>) -> Self {
+        let route = Arc::new(Route::default());
         Engine {
             turn: Mutex::new(Turn {
                 wire,
                 claimed: None,
                 next_claim: 0,
                 background: None,
-                watched: false,
+                socket: Waker::from(route.clone()),
+                route,
             }),
         }
     }
@@ -108,6 +133,17 @@ impl<T> Engine<T> {
         if !turn.wire.is_done() {
             turn.wire.finish(crate::Error::ConnectionClosed);
         }
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Turn<T> {
+    /// One pass with the socket's own waker, its wake-ups sent to `driver`.
+    /// `background` when the background driver runs it (whose waker the
+    /// queue wakes too).
+    fn pass(&mut self, driver: &Waker, background: bool) -> Poll<()> {
+        self.route.to(driver);
+        let mut socket = Context::from_waker(&self.socket);
+        self.wire.pass(&mut socket, background.then_some(driver))
     }
 }
 
@@ -129,34 +165,27 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
         }
         if turn.claimed.is_some() {
             if !turn.wire.shared().needs_driver() {
-                // Woken for nothing (the claimer's waker replaced this
-                // task's on the socket): the claimer wakes it when done.
+                // Nothing the claimer does not see: it wakes this task when
+                // it hands back with work left.
                 return Poll::Pending;
             }
             // Work the claimer would not see: take the claim over.
             turn.claimed = None;
         }
-        let polled = turn.wire.pass(cx, true);
-        turn.watched = polled.is_pending();
-        polled
+        turn.pass(cx.waker(), true)
     }
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Drive for Engine<T> {
-    fn claim(&self, cx: &mut Context<'_>) -> Claim {
+    fn claim(&self) -> Option<ClaimId> {
         let mut turn = self.lock();
         if turn.claimed.is_some() || turn.wire.is_done() || !turn.wire.is_idle() {
-            return Claim::Queue;
-        }
-        if !turn.watched && !turn.wire.probe(cx) {
-            wake(turn.background.clone());
-            return Claim::Ended;
+            return None;
         }
         let claim = ClaimId(turn.next_claim);
         turn.next_claim += 1;
         turn.claimed = Some(claim);
-        turn.watched = false;
-        Claim::Driving(claim)
+        Some(claim)
     }
 
     fn pass(&self, claim: ClaimId, cx: &mut Context<'_>) -> bool {
@@ -164,7 +193,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Drive for Engine<T> {
         if turn.claimed != Some(claim) {
             return false;
         }
-        if turn.wire.pass(cx, false).is_ready() {
+        if turn.pass(cx.waker(), false).is_ready() {
             // Ended under the claimer: let the background task finish too.
             wake(turn.background.clone());
         }
@@ -177,9 +206,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Drive for Engine<T> {
             return;
         }
         turn.claimed = None;
-        // An idle wire needs nobody; anything else is the background's.
+        let Some(background) = turn.background.clone() else {
+            // Not polled yet: its first poll finds whatever is left.
+            return;
+        };
+        // The socket's next wake-up (a reply, or the server closing an idle
+        // socket) is the background's.
+        turn.route.to(&background);
         if turn.wire.is_done() || !turn.wire.is_idle() || turn.wire.shared().has_queued() {
-            wake(turn.background.clone());
+            background.wake();
         }
     }
 }

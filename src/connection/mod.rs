@@ -19,7 +19,6 @@ use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -368,13 +367,9 @@ where
         // tries, not an endless loop, if sockets keep dying that fast.
         for _ in 0..3 {
             let shared = self.shared(guard.deadline()).await?;
-            // A call alone on the connection drives the socket itself (the
-            // context is for that); others queue for whoever drives it.
-            let alone = guard.alone();
-            let submitted = std::future::poll_fn(|cx| {
-                Poll::Ready(shared.submit(guard.slots(), alone.then_some(cx)))
-            })
-            .await;
+            // A call alone on the connection drives the socket itself;
+            // others queue for whoever drives it.
+            let submitted = shared.submit(guard.slots(), guard.alone());
             match submitted {
                 Submitted::Driving(engine, claim) => {
                     guard.queued_on(shared, Some((engine, claim)));

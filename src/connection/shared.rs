@@ -1,9 +1,9 @@
 //! The queue between the handles of one connection and its driver.
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
-use std::task::{Context, Waker};
+use std::task::Waker;
 
-use super::driving::{Claim, ClaimId, Drive};
+use super::driving::{ClaimId, Drive};
 use super::slot::CallSlot;
 use super::watch::Watch;
 use crate::{Error, Result};
@@ -66,25 +66,17 @@ impl Shared {
         let _ = self.engine.set(engine);
     }
 
-    /// Queues the requests of `slots`. A caller alone on the connection
-    /// (with its context) claims the wire when it is idle (see `driving.rs`);
-    /// otherwise the background driver is woken. `Refused` if
-    /// the socket has ended: none is taken (they were never written, so the
-    /// caller may send them elsewhere).
-    pub(crate) fn submit(&self, slots: &[Arc<CallSlot>], alone: Option<&mut Context<'_>>) -> Submitted {
-        let engine = alone.and_then(|cx| {
-            let engine = self.engine.get()?.upgrade()?;
-            let claim = engine.claim(cx);
-            Some((engine, claim))
-        });
-        let (engine, claim) = match engine {
-            Some((engine, claim)) => (Some(engine), claim),
-            None => (None, Claim::Queue),
-        };
+    /// Queues the requests of `slots`. A caller `alone` on the connection
+    /// claims the wire when it is idle (see `driving.rs`); otherwise the
+    /// background driver is woken. `Refused` if the socket has ended: none
+    /// is taken (they were never written, so the caller may send them elsewhere).
+    pub(crate) fn submit(&self, slots: &[Arc<CallSlot>], alone: bool) -> Submitted {
+        let engine = alone.then(|| self.engine.get()?.upgrade()).flatten();
+        let claim = engine.as_ref().and_then(|engine| engine.claim());
         let mut state = self.lock();
-        if claim == Claim::Ended || state.closed.is_some() {
+        if state.closed.is_some() {
             drop(state);
-            if let (Claim::Driving(claim), Some(engine)) = (claim, engine) {
+            if let (Some(claim), Some(engine)) = (claim, engine) {
                 engine.hand_back(claim);
             }
             return Submitted::Refused;
@@ -93,7 +85,7 @@ impl Shared {
             .queue
             .extend(slots.iter().map(|slot| Pending { slot: slot.clone() }));
         match (claim, engine) {
-            (Claim::Driving(claim), Some(engine)) => Submitted::Driving(engine, claim),
+            (Some(claim), Some(engine)) => Submitted::Driving(engine, claim),
             _ => {
                 let driver = state.driver.take();
                 drop(state);

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
@@ -105,10 +105,9 @@ impl<T> Wire<T> {
 impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
     /// Moves queued requests into the write buffer. Returns true if it took
     /// any; `Err` when the socket was retired.
-    fn take_requests(&mut self, cx: &mut Context<'_>, background: bool) -> Result<bool> {
+    fn take_requests(&mut self, driver: Option<&Waker>) -> Result<bool> {
         let mut fresh = std::mem::take(&mut self.scratch);
-        let waker = background.then(|| cx.waker());
-        let taken = self.shared.take(&mut fresh, waker);
+        let taken = self.shared.take(&mut fresh, driver);
         self.backlog.extend(fresh.drain(..));
         self.scratch = fresh;
         taken?;
@@ -279,9 +278,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
 
     /// The work of one pass until the socket has nothing more to do now.
     /// `Ready(Ok)` is a clean end.
-    fn drive(&mut self, cx: &mut Context<'_>, background: bool) -> Poll<Result<()>> {
+    fn drive(&mut self, cx: &mut Context<'_>, driver: Option<&Waker>) -> Poll<Result<()>> {
         for _ in 0..BUDGET {
-            let mut progress = self.take_requests(cx, background)?;
+            let mut progress = self.take_requests(driver)?;
             progress |= self.write(cx)?;
             match self.read(cx)? {
                 Some(read) => progress |= read,
@@ -307,14 +306,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
         Poll::Pending
     }
 
-    /// One pass, with `cx`'s waker left on the socket (and, for the
-    /// `background` driver, where the queue wakes the driver). `Ready` once
+    /// One pass, with `cx`'s waker left on the socket, and `driver` (the
+    /// background driver's) where the queue wakes the driver. `Ready` once
     /// the wire has ended: every call on it answered.
-    pub(crate) fn pass(&mut self, cx: &mut Context<'_>, background: bool) -> Poll<()> {
+    pub(crate) fn pass(&mut self, cx: &mut Context<'_>, driver: Option<&Waker>) -> Poll<()> {
         if self.done {
             return Poll::Ready(());
         }
-        match self.drive(cx, background) {
+        match self.drive(cx, driver) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
                 self.finish(result.err().unwrap_or(Error::ConnectionClosed));
@@ -322,22 +321,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
             }
         }
     }
-
-    /// Checks a socket nobody watched while it was idle before a request
-    /// goes out on it: false if the server closed it (or sent bytes nobody
-    /// asked for) meanwhile, in which case the wire has ended. `cx`'s waker
-    /// is left on the socket.
-    pub(crate) fn probe(&mut self, cx: &mut Context<'_>) -> bool {
-        let outcome = match self.read(cx) {
-            Ok(Some(false)) => return true,
-            Ok(Some(true)) => self.dispatch().map(|_| ()),
-            Ok(None) => Err(Error::ConnectionClosed),
-            Err(error) => Err(error),
-        };
-        self.finish(outcome.err().unwrap_or(Error::ConnectionClosed));
-        false
-    }
-
 }
 
 impl<T> Wire<T> {
