@@ -111,7 +111,11 @@ impl CallGuard {
         }
         // The waker is left in the first slot still waiting (replies come in
         // order, so that is the next to be answered).
-        if !self.slots().iter().all(|slot| slot.poll_ready(cx).is_ready()) {
+        if !self
+            .slots()
+            .iter()
+            .all(|slot| slot.poll_ready(cx).is_ready())
+        {
             return Poll::Pending;
         }
         self.hand_back();

@@ -153,20 +153,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
         let mut turn = self.lock();
         match &turn.background {
             Some(known) if known.will_wake(cx.waker()) => {}
-            _ => {
-                // Where queueing, retiring and closing find it, even before
-                // its first pass (a claimer may hold the wire from the start).
-                turn.wire.shared().set_driver(cx.waker());
-                turn.background = Some(cx.waker().clone());
-            }
+            _ => turn.background = Some(cx.waker().clone()),
         }
         if turn.wire.is_done() {
             return Poll::Ready(());
         }
         if turn.claimed.is_some() {
-            if !turn.wire.shared().needs_driver() {
+            if !turn.wire.shared().needs_driver(cx.waker()) {
                 // Nothing the claimer does not see: it wakes this task when
-                // it hands back with work left.
+                // it hands back with work left, and queueing, retiring and
+                // closing wake it too.
                 return Poll::Pending;
             }
             // Work the claimer would not see: take the claim over.

@@ -102,20 +102,20 @@ impl Shared {
         !self.lock().queue.is_empty()
     }
 
-    /// Leaves `waker` (the background driver's) as the one that queueing,
-    /// retiring and closing wake.
-    pub(crate) fn set_driver(&self, waker: &Waker) {
+    /// For the background driver while a caller drives: true if there is
+    /// work the caller would not see (requests queued, the socket retired or
+    /// abandoned). Otherwise leaves `waker` where queueing, retiring and
+    /// closing wake the driver, in the same look, so none of them is missed.
+    pub(crate) fn needs_driver(&self, waker: &Waker) -> bool {
         let mut state = self.lock();
-        if state.closed.is_none() {
-            state.driver = Some(waker.clone());
+        if !state.queue.is_empty() || state.retired.is_some() || state.abandoned {
+            return true;
         }
-    }
-
-    /// True when the background driver has work a claimer would not see:
-    /// requests queued, or the socket retired or abandoned.
-    pub(crate) fn needs_driver(&self) -> bool {
-        let state = self.lock();
-        !state.queue.is_empty() || state.retired.is_some() || state.abandoned
+        match &state.driver {
+            Some(known) if known.will_wake(waker) => {}
+            _ => state.driver = Some(waker.clone()),
+        }
+        false
     }
 
     /// Moves every queued request into `into`, and registers the background
