@@ -103,8 +103,11 @@ impl CallGuard {
         if let Some((engine, claim)) = &self.driving {
             // The pass may answer this call: with no waker of its own left
             // in the slot, that does not wake the task that is running it.
-            let _ = self.slots().iter().find(|s| s.forget_waker_if_waiting());
-            if !engine.pass(*claim, cx) {
+            let slots = self.slots();
+            let _ = slots.iter().find(|s| s.forget_waker_if_waiting());
+            // Replies come in order: the last one in means all are.
+            let answered = || slots.last().is_none_or(|slot| slot.is_answered());
+            if !engine.pass(*claim, cx, &answered) {
                 // Taken over by the background driver: wait like the others.
                 self.driving = None;
             }

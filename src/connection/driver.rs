@@ -14,10 +14,10 @@ use crate::proto::ResponseDecoder;
 
 /// The background task of one [`Connection`](crate::Connection)'s socket.
 ///
-/// A call that finds the connection idle writes its request and reads its
-/// reply itself, in its own task. The driver does the rest: the replies of
-/// calls made while another was on the wire, those of calls that were
-/// cancelled, and the socket's end. A runtime adapter spawns it; with
+/// A call alone on an idle connection writes its request and reads its
+/// reply itself, in its own task. The driver does the rest: it runs the
+/// socket whenever calls overlap, reads the replies of calls that were
+/// cancelled, and notices the socket's end. A runtime adapter spawns it; with
 /// [`Connection::from_stream`](crate::Connection::from_stream) the caller
 /// spawns it, and it must be polled for concurrent calls to complete. It
 /// completes when the connection closes: every handle dropped and every call

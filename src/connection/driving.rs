@@ -35,15 +35,15 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::wire::Wire;
+use super::wire::{Driving, Wire};
 
 /// A connection's wire, as its callers see it (without its stream type).
 pub(crate) trait Drive: Send + Sync {
     /// Claims the wire, if it is idle and nobody else drives it.
     fn claim(&self) -> Option<ClaimId>;
-    /// One pass by the claimer of `claim`, for the task of `cx`; false if
-    /// the claim was taken over.
-    fn pass(&self, claim: ClaimId, cx: &mut Context<'_>) -> bool;
+    /// One pass by the claimer of `claim`, for the task of `cx`, until
+    /// `answered` says its replies are in; false if the claim was taken over.
+    fn pass(&self, claim: ClaimId, cx: &mut Context<'_>, answered: &dyn Fn() -> bool) -> bool;
     /// The claimer of `claim` is done (answered, cancelled or timed out).
     fn hand_back(&self, claim: ClaimId);
 }
@@ -137,13 +137,12 @@ impl<T> Engine<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Turn<T> {
-    /// One pass with the socket's own waker, its wake-ups sent to `driver`.
-    /// `background` when the background driver runs it (whose waker the
-    /// queue wakes too).
-    fn pass(&mut self, driver: &Waker, background: bool) -> Poll<()> {
-        self.route.to(driver);
+    /// One pass with the socket's own waker, its wake-ups sent to `waker`,
+    /// the task of whoever runs it (`by`).
+    fn pass(&mut self, waker: &Waker, by: Driving<'_>) -> Poll<()> {
+        self.route.to(waker);
         let mut socket = Context::from_waker(&self.socket);
-        self.wire.pass(&mut socket, background.then_some(driver))
+        self.wire.pass(&mut socket, by)
     }
 }
 
@@ -168,7 +167,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
             // Work the claimer would not see: take the claim over.
             turn.claimed = None;
         }
-        turn.pass(cx.waker(), true)
+        turn.pass(cx.waker(), Driving::Background(cx.waker()))
     }
 }
 
@@ -184,12 +183,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Drive for Engine<T> {
         Some(claim)
     }
 
-    fn pass(&self, claim: ClaimId, cx: &mut Context<'_>) -> bool {
+    fn pass(&self, claim: ClaimId, cx: &mut Context<'_>, answered: &dyn Fn() -> bool) -> bool {
         let mut turn = self.lock();
         if turn.claimed != Some(claim) {
             return false;
         }
-        if turn.pass(cx.waker(), false).is_ready() {
+        if turn.pass(cx.waker(), Driving::Claimer(answered)).is_ready() {
             // Ended under the claimer: let the background task finish too.
             wake(turn.background.clone());
         }

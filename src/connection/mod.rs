@@ -64,13 +64,13 @@ impl<T: 'static> Connect<T> for Arc<dyn Connect<T>> {
 /// tasks are queued, written in batches and answered in order, so one
 /// connection serves many tasks at once.
 ///
-/// A call that finds the connection idle drives the socket itself: it
-/// writes its request and reads its reply in its own task, so a lone call
-/// costs one write and one read, as a hand-written loop would. Calls made
-/// meanwhile go out in its batch. The socket's [`Driver`] future, which the
-/// runtime runs in the background, reads whatever that call leaves (the
-/// replies of the others, or of a call cancelled on the way) and takes over
-/// when another call arrives while the first is not being polled.
+/// A call alone on an idle connection drives the socket itself: it writes
+/// its request and reads its reply in its own task, so a lone call costs one
+/// write and one read, as a hand-written loop would. The socket's [`Driver`]
+/// future, which the runtime runs in the background, drives it whenever
+/// calls overlap (it takes the socket over as soon as another call queues,
+/// so a call its owner set aside holds up no other) and reads what a call
+/// leaves behind (the reply of one cancelled on the way).
 ///
 /// A connection made with [`Connection::new`] or [`Connection::connect`]
 /// reconnects on the next call after an I/O error, a protocol violation, the
@@ -369,21 +369,18 @@ where
             let shared = self.shared(guard.deadline()).await?;
             // A call alone on the connection drives the socket itself;
             // others queue for whoever drives it.
-            let submitted = shared.submit(guard.slots(), guard.alone());
-            match submitted {
-                Submitted::Driving(engine, claim) => {
-                    guard.queued_on(shared, Some((engine, claim)));
-                    return Ok(());
+            let driving = match shared.submit(guard.slots(), guard.alone()) {
+                Submitted::Driving(engine, claim) => Some((engine, claim)),
+                Submitted::Queued => None,
+                Submitted::Refused => {
+                    if self.inner.reconnect.is_none() {
+                        break;
+                    }
+                    continue;
                 }
-                Submitted::Queued => {
-                    guard.queued_on(shared, None);
-                    return Ok(());
-                }
-                Submitted::Refused => {}
-            }
-            if self.inner.reconnect.is_none() {
-                break;
-            }
+            };
+            guard.queued_on(shared, driving);
+            return Ok(());
         }
         let last = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
         Err(last

@@ -108,6 +108,11 @@ impl CallSlot {
         }
     }
 
+    /// True once the reply is in (or the caller left).
+    pub(crate) fn is_answered(&self) -> bool {
+        matches!(self.lock().stage, Stage::Replied(_) | Stage::Done)
+    }
+
     /// If the reply is still to come, drops the caller's waker (the caller
     /// will look again by itself) and returns true.
     pub(crate) fn forget_waker_if_waiting(&self) -> bool {

@@ -41,6 +41,25 @@ const BUDGET: usize = 32;
 /// frees the small records left behind.
 const BACKLOG_PRUNE: usize = 1024;
 
+/// Rounds a claimer runs in one poll at most (see `Wire::drive_for`).
+const CLAIMER_ROUNDS: usize = 2;
+
+/// Who runs a pass.
+pub(crate) enum Driving<'a> {
+    /// The background driver, with its waker.
+    Background(&'a Waker),
+    /// A claimer, until its replies are in.
+    Claimer(&'a dyn Fn() -> bool),
+}
+
+/// What one round did.
+struct Round {
+    /// Something was taken, written, read or answered.
+    progress: bool,
+    /// Bytes came from the socket.
+    read: bool,
+}
+
 /// A written request waiting for its reply.
 struct InFlight {
     request: Request,
@@ -276,29 +295,36 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
         Err(Error::ConnectionClosed)
     }
 
-    /// The work of one pass until the socket has nothing more to do now.
-    /// `Ready(Ok)` is a clean end.
-    fn drive(&mut self, cx: &mut Context<'_>, driver: Option<&Waker>) -> Poll<Result<()>> {
+    /// One round: take what is queued, write, read, hand out the replies.
+    /// `Ok(None)` when the wire has ended cleanly.
+    fn round(&mut self, cx: &mut Context<'_>, driver: Option<&Waker>) -> Result<Option<Round>> {
+        let mut progress = self.take_requests(driver)?;
+        progress |= self.write(cx)?;
+        let Some(read) = self.read(cx)? else {
+            self.end_of_stream()?;
+            return Ok(None);
+        };
+        progress |= read;
+        progress |= self.dispatch()?;
+        let idle = self.in_flight.is_empty() && self.write_buf.is_empty() && !self.needs_flush;
+        // `quit` is out: the server closes, and so do we. Or every handle
+        // is gone, so no caller is left either (a call borrows its handle):
+        // nothing still in flight matters.
+        if (idle && self.closing) || self.shared.is_abandoned() {
+            return Ok(None);
+        }
+        Ok(Some(Round { progress, read }))
+    }
+
+    /// The background driver's work: rounds until the socket has nothing
+    /// more to do now. `Ready(Ok)` is a clean end.
+    fn drive(&mut self, cx: &mut Context<'_>, driver: &Waker) -> Poll<Result<()>> {
         for _ in 0..BUDGET {
-            let mut progress = self.take_requests(driver)?;
-            progress |= self.write(cx)?;
-            match self.read(cx)? {
-                Some(read) => progress |= read,
-                None => return Poll::Ready(self.end_of_stream()),
-            }
-            progress |= self.dispatch()?;
-            let idle = self.in_flight.is_empty() && self.write_buf.is_empty() && !self.needs_flush;
-            if idle && self.closing {
-                // `quit` is out; the server closes, and so do we.
-                return Poll::Ready(Ok(()));
-            }
-            // Every handle is gone, so no caller is left either (a call
-            // borrows its handle): nothing still in flight matters.
-            if self.shared.is_abandoned() {
-                return Poll::Ready(Ok(()));
-            }
-            if !progress {
-                return Poll::Pending;
+            match self.round(cx, Some(driver)) {
+                Err(error) => return Poll::Ready(Err(error)),
+                Ok(None) => return Poll::Ready(Ok(())),
+                Ok(Some(round)) if !round.progress => return Poll::Pending,
+                Ok(Some(_)) => {}
             }
         }
         // Plenty done: let the executor run other tasks, then continue.
@@ -306,14 +332,38 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
         Poll::Pending
     }
 
-    /// One pass, with `cx`'s waker left on the socket, and `driver` (the
-    /// background driver's) where the queue wakes the driver. `Ready` once
-    /// the wire has ended: every call on it answered.
-    pub(crate) fn pass(&mut self, cx: &mut Context<'_>, driver: Option<&Waker>) -> Poll<()> {
+    /// A claimer's work (see `driving.rs`): rounds until its replies are in
+    /// (`answered`) or the socket has nothing to read now; no more than
+    /// `CLAIMER_ROUNDS`, so its task soon gets back to its timer and to its
+    /// other futures, whatever the server floods it with.
+    fn drive_for(&mut self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool) -> Poll<Result<()>> {
+        for _ in 0..CLAIMER_ROUNDS {
+            match self.round(cx, None) {
+                Err(error) => return Poll::Ready(Err(error)),
+                Ok(None) => return Poll::Ready(Ok(())),
+                // Its reply is in: the rest, if any, is the background's.
+                // Or nothing came: the socket wakes it when something does.
+                Ok(Some(round)) if answered() || !round.read => return Poll::Pending,
+                Ok(Some(_)) => {}
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// One pass, with `cx`'s waker left on the socket: the background
+    /// driver's (`Driving::Background`, whose waker is also left where the
+    /// queue wakes the driver) or a claimer's. `Ready` once the wire has
+    /// ended: every call on it answered.
+    pub(crate) fn pass(&mut self, cx: &mut Context<'_>, by: Driving<'_>) -> Poll<()> {
         if self.done {
             return Poll::Ready(());
         }
-        match self.drive(cx, driver) {
+        let driven = match by {
+            Driving::Background(driver) => self.drive(cx, driver),
+            Driving::Claimer(answered) => self.drive_for(cx, answered),
+        };
+        match driven {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
                 self.finish(result.err().unwrap_or(Error::ConnectionClosed));
