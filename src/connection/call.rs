@@ -106,7 +106,7 @@ impl CallGuard {
             let slots = self.slots();
             let _ = slots.iter().find(|s| s.forget_waker_if_waiting());
             // Replies come in order: the last one in means all are.
-            let answered = || slots.last().is_none_or(|slot| slot.is_answered());
+            let answered = || slots.last().map_or(true, |slot| slot.is_answered());
             if !engine.pass(*claim, cx, &answered) {
                 // Taken over by the background driver: wait like the others.
                 self.driving = None;

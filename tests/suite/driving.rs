@@ -19,7 +19,8 @@ use crate::support::{unique_prefix, Memcached};
 
 /// Polls `future` once, with a waker that does nothing.
 fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let waker = futures_util::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
     std::pin::Pin::new(future).poll(&mut cx)
 }
 
