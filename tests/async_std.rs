@@ -52,6 +52,9 @@ mod commands;
 #[path = "suite/concurrency.rs"]
 mod concurrency;
 
+#[path = "suite/driving.rs"]
+mod driving;
+
 #[path = "suite/transports.rs"]
 mod transports;
 

@@ -135,6 +135,14 @@ impl Budget {
     }
 }
 
+impl CallsPermit {
+    /// True when these are the only calls the connection holds: no other
+    /// caller is using it.
+    pub(crate) fn alone(&self) -> bool {
+        self.budget.lock().calls <= self.calls
+    }
+}
+
 impl Drop for CallsPermit {
     fn drop(&mut self) {
         self.budget.give_back(self.calls, 0);

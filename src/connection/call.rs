@@ -11,9 +11,11 @@
 //! failed with [`Error::ConnectionRetired`], and the next call opens a new one.
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::budget::CallsPermit;
+use super::driving::{ClaimId, Drive};
 use super::shared::Shared;
 use super::slot::{CallSlot, SlotPool};
 use crate::runtime::Runtime;
@@ -25,11 +27,13 @@ pub(crate) struct CallGuard {
     slots: Slots,
     /// The socket the requests were queued on, once they were.
     socket: Option<Arc<Shared>>,
+    /// The wire and this call's claim on it, while it drives it (see `driving.rs`).
+    driving: Option<(Arc<dyn Drive>, ClaimId)>,
     /// The call's deadline and the runtime that can time it (none for a
     /// connection without a runtime or without a timeout).
     deadline: Option<(Instant, Arc<dyn Runtime>)>,
     /// Room for the call's place in the queue, given back when the call ends.
-    _calls: Option<CallsPermit>,
+    calls: Option<CallsPermit>,
     finished: bool,
 }
 
@@ -51,8 +55,9 @@ impl CallGuard {
         CallGuard {
             slots: Slots::Empty,
             socket: None,
+            driving: None,
             deadline,
-            _calls: None,
+            calls: None,
             finished: false,
         }
     }
@@ -64,8 +69,14 @@ impl CallGuard {
 
     /// The call was admitted to the queue with `calls`; these are its slots.
     pub(crate) fn hold(&mut self, calls: CallsPermit, slots: Slots) {
-        self._calls = Some(calls);
+        self.calls = Some(calls);
         self.slots = slots;
+    }
+
+    /// True when this call is the only one the connection holds, so it may
+    /// drive the socket itself (see `driving.rs`).
+    pub(crate) fn alone(&self) -> bool {
+        self.calls.as_ref().is_some_and(CallsPermit::alone)
     }
 
     pub(crate) fn slots(&self) -> &[Arc<CallSlot>] {
@@ -76,15 +87,56 @@ impl CallGuard {
         }
     }
 
-    /// The requests are on `socket`.
-    pub(crate) fn queued_on(&mut self, socket: Arc<Shared>) {
+    /// The requests are on `socket`; `driving` if this call drives its wire.
+    pub(crate) fn queued_on(
+        &mut self,
+        socket: Arc<Shared>,
+        driving: Option<(Arc<dyn Drive>, ClaimId)>,
+    ) {
         self.socket = Some(socket);
+        self.driving = driving;
+    }
+
+    /// `Ready` once every slot has its reply. A call that drives the wire
+    /// runs a pass first, and hands the wire back once its replies are in.
+    pub(crate) fn poll_replies(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some((engine, claim)) = &self.driving {
+            // The pass may answer this call: with no waker of its own left
+            // in the slot, that does not wake the task that is running it.
+            let slots = self.slots();
+            let _ = slots.iter().find(|s| s.forget_waker_if_waiting());
+            // Replies come in order: the last one in means all are.
+            let answered = || slots.last().map_or(true, |slot| slot.is_answered());
+            if !engine.pass(*claim, cx, &answered) {
+                // Taken over by the background driver: wait like the others.
+                self.driving = None;
+            }
+        }
+        // The waker is left in the first slot still waiting (replies come in
+        // order, so that is the next to be answered).
+        if !self
+            .slots()
+            .iter()
+            .all(|slot| slot.poll_ready(cx).is_ready())
+        {
+            return Poll::Pending;
+        }
+        self.hand_back();
+        Poll::Ready(())
+    }
+
+    /// Gives the wire back if this call drives it.
+    fn hand_back(&mut self) {
+        if let Some((engine, claim)) = self.driving.take() {
+            engine.hand_back(claim);
+        }
     }
 
     /// Every reply came: nothing to watch.
     /// A single call's slot goes back to `pool` for the next call.
     pub(crate) fn finish(mut self, pool: &SlotPool) {
         self.finished = true;
+        self.hand_back();
         if let Slots::One([slot]) = std::mem::replace(&mut self.slots, Slots::Empty) {
             pool.put_back(slot);
         }
@@ -98,6 +150,7 @@ impl CallGuard {
                 socket.retire(Error::ConnectionRetired);
             }
         }
+        self.hand_back();
     }
 
     /// Frees what was never written; true if some written request's reply is owed.
@@ -112,6 +165,9 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
+        // Given up while driving: the background driver takes over, and
+        // reads the reply still owed, if any.
+        self.hand_back();
         if self.finished || !self.give_up() {
             return;
         }

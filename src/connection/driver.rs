@@ -1,332 +1,41 @@
-//! The driver: the future that owns a connection's socket.
-//!
-//! It takes queued requests in batches, writes them in one go, reads the
-//! replies and hands each to its caller in order (memcached answers in order).
-//! A caller that went away (cancelled, timed out) is not a problem: its reply
-//! is still read, then dropped, so the stream stays in step and no reply ever
-//! reaches the wrong caller. A reply that is overdue (see `call.rs`) retires
-//! the socket: the driver then fails every call on it and stops.
+//! [`Driver`]: the background task of a connection's socket.
 
-use std::collections::VecDeque;
 use std::future::Future;
-use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, BytesMut};
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::shared::{Pending, Shared};
-use super::slot::CallSlot;
-use crate::proto::{encode_request, ResponseDecoder};
-use crate::{Error, Request, Response, Result};
+use super::driving::{Drive, Engine};
+use super::shared::Shared;
+use super::wire::Wire;
+use crate::proto::ResponseDecoder;
 
-/// Stop taking new requests while this much is still unwritten, so a server that
-/// stops reading cannot make the client buffer without bound.
-const WRITE_HIGH_WATER: usize = 1 << 20;
-/// Capacity reserved at a time for the read buffer, to amortise allocations.
-const READ_RESERVE: usize = 64 * 1024;
-/// The smallest and largest read. A read must hand the socket initialised
-/// memory (`futures_io` takes `&mut [u8]`), and zeroing costs as much as the
-/// bytes zeroed: the read size adapts to what arrives, so a 100-byte reply
-/// does not pay for zeroing 64 KiB, and a 512 KiB value is read in big chunks.
-const MIN_READ: usize = 4 * 1024;
-const MAX_READ: usize = 256 * 1024;
-/// Rounds of work before the driver yields to other tasks of its executor.
-const BUDGET: usize = 32;
-/// Requests held back (while the write buffer is full) before the driver
-/// drops those whose callers gave up: their requests are freed already, this
-/// frees the small records left behind.
-const BACKLOG_PRUNE: usize = 1024;
-
-/// A written request waiting for its reply.
-struct InFlight {
-    request: Request,
-    slot: Arc<CallSlot>,
-}
-
-/// The future that owns the socket of one [`Connection`](crate::Connection).
+/// The background task of one [`Connection`](crate::Connection)'s socket.
 ///
-/// A runtime adapter spawns it; with [`Connection::from_stream`](crate::Connection::from_stream)
-/// the caller spawns it. It completes when the connection closes: every handle
-/// dropped and every call answered, the server gone, an I/O error, a protocol
-/// violation, or after `quit`.
+/// A call alone on an idle connection writes its request and reads its
+/// reply itself, in its own task. The driver does the rest: it runs the
+/// socket whenever calls overlap, reads the replies of calls that were
+/// cancelled, and notices the socket's end. A runtime adapter spawns it; with
+/// [`Connection::from_stream`](crate::Connection::from_stream) the caller
+/// spawns it, and it must be polled for concurrent calls to complete. It
+/// completes when the connection closes: every handle dropped and every call
+/// answered, the server gone, an I/O error, a protocol violation, or after
+/// `quit`. Dropping it before then fails every call still on the socket
+/// with [`Error::ConnectionClosed`](crate::Error::ConnectionClosed).
 #[must_use = "the connection does nothing unless its driver is polled"]
 pub struct Driver<T> {
-    io: T,
-    shared: Arc<Shared>,
-    /// Scratch space the shared queue is swapped into.
-    scratch: Vec<Pending>,
-    /// Requests taken from the queue but not written yet.
-    backlog: VecDeque<Pending>,
-    write_buf: BytesMut,
-    needs_flush: bool,
-    read_buf: BytesMut,
-    /// `MIN_READ` bytes, zeroed once: where small reads land first.
-    small_read: Box<[u8]>,
-    /// How much the next read may bring (see `MIN_READ`).
-    read_size: usize,
-    /// When the backlog is pruned next (see `BACKLOG_PRUNE`).
-    prune_at: usize,
-    /// Written requests that wait for a reply, oldest first.
-    in_flight: VecDeque<InFlight>,
-    /// `noreply` requests in the write buffer: done once it is flushed.
-    unflushed_noreply: Vec<Arc<CallSlot>>,
-    decoder: ResponseDecoder,
-    /// A `quit` or `shutdown` was written: nothing may follow it.
-    closing: bool,
-    /// A request that must be alone on the wire is in flight.
-    exclusive: bool,
-    done: bool,
+    engine: Arc<Engine<T>>,
 }
 
-impl<T> Driver<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<T> {
+    /// The driver of `io`, whose requests come from `shared`.
     pub(crate) fn new(io: T, shared: Arc<Shared>, decoder: ResponseDecoder) -> Self {
-        Driver {
-            io,
-            shared,
-            scratch: Vec::new(),
-            backlog: VecDeque::new(),
-            prune_at: BACKLOG_PRUNE,
-            write_buf: BytesMut::with_capacity(16 * 1024),
-            needs_flush: false,
-            read_buf: BytesMut::new(),
-            small_read: vec![0; MIN_READ].into_boxed_slice(),
-            read_size: MIN_READ,
-            in_flight: VecDeque::new(),
-            unflushed_noreply: Vec::new(),
-            decoder,
-            closing: false,
-            exclusive: false,
-            done: false,
-        }
-    }
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin> Driver<T> {
-    /// Moves queued requests into the write buffer. Returns true if it took
-    /// any; `Err` when the socket was retired.
-    fn take_requests(&mut self, cx: &mut Context<'_>) -> Result<bool> {
-        let mut fresh = std::mem::take(&mut self.scratch);
-        let taken = self.shared.take(&mut fresh, cx.waker());
-        self.backlog.extend(fresh.drain(..));
-        self.scratch = fresh;
-        taken?;
-        let mut took = false;
-        while let Some(pending) = self.backlog.front() {
-            if self.closing || self.exclusive || self.write_buf.len() >= WRITE_HIGH_WATER {
-                break;
-            }
-            // Some commands must be alone on the wire (memcached drops what is
-            // pipelined after `lru_crawler metadump`): wait for the others first.
-            let alone = pending.slot.alone();
-            if alone && (!self.in_flight.is_empty() || !self.write_buf.is_empty()) {
-                break;
-            }
-            let pending = self.backlog.pop_front().expect("front exists");
-            // Given up before it was written: nothing to send, nothing to drain.
-            let Some(request) = pending.slot.start_write() else {
-                continue;
-            };
-            took = true;
-            encode_request(&request, &mut self.write_buf);
-            self.needs_flush = true;
-            self.closing = request.closes_connection();
-            self.exclusive = alone;
-            if request.expects_reply() {
-                self.in_flight.push_back(InFlight {
-                    request,
-                    slot: pending.slot,
-                });
-            } else {
-                self.unflushed_noreply.push(pending.slot);
-            }
-        }
-        if self.backlog.len() >= self.prune_at {
-            self.backlog.retain(|pending| !pending.slot.is_abandoned());
-            self.prune_at = (self.backlog.len() * 2).max(BACKLOG_PRUNE);
-        }
-        if self.closing {
-            // Refuse new requests at once, so callers open a new connection
-            // instead of queueing behind a `quit`; those already queued can
-            // never be answered on this connection.
-            let queued = self.shared.close(Error::ConnectionClosed);
-            for pending in self.backlog.drain(..).chain(queued) {
-                pending.slot.answer(Err(Error::ConnectionClosed));
-            }
-        }
-        Ok(took)
-    }
-
-    /// Writes and flushes what it can. Returns true on progress.
-    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool> {
-        let mut progress = false;
-        while !self.write_buf.is_empty() {
-            match Pin::new(&mut self.io).poll_write(cx, &self.write_buf) {
-                Poll::Ready(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
-                Poll::Ready(Ok(n)) => {
-                    self.write_buf.advance(n);
-                    progress = true;
-                }
-                Poll::Ready(Err(err)) => return Err(err.into()),
-                Poll::Pending => return Ok(progress),
-            }
-        }
-        if self.needs_flush {
-            match Pin::new(&mut self.io).poll_flush(cx) {
-                Poll::Ready(Ok(())) => {
-                    self.needs_flush = false;
-                    for slot in self.unflushed_noreply.drain(..) {
-                        slot.answer(Ok(Response::NoReply));
-                    }
-                    progress = true;
-                }
-                Poll::Ready(Err(err)) => return Err(err.into()),
-                Poll::Pending => {}
-            }
-        }
-        Ok(progress)
-    }
-
-    /// Reads what the socket has. Returns `Ok(None)` at end of stream.
-    fn read(&mut self, cx: &mut Context<'_>) -> Result<Option<bool>> {
-        let room = self.read_size;
-        if self.read_buf.capacity() - self.read_buf.len() < room {
-            self.read_buf.reserve(room.max(READ_RESERVE));
-        }
-        let result = if room <= MIN_READ {
-            // Small replies (the common case): read into memory zeroed once
-            // and copy what came, instead of zeroing `room` bytes of the
-            // read buffer on every read, the idle ones included.
-            let result = Pin::new(&mut self.io).poll_read(cx, &mut self.small_read[..]);
-            if let Poll::Ready(Ok(n)) = &result {
-                self.read_buf.extend_from_slice(&self.small_read[..*n]);
-            }
-            result
-        } else {
-            let start = self.read_buf.len();
-            self.read_buf.resize(start + room, 0);
-            let result = Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf[start..]);
-            let read = match &result {
-                Poll::Ready(Ok(n)) => *n,
-                _ => 0,
-            };
-            self.read_buf.truncate(start + read);
-            result
-        };
-        match result {
-            Poll::Ready(Ok(0)) => Ok(None),
-            Poll::Ready(Ok(read)) => {
-                // A full read suggests more is waiting; a small one, that
-                // replies are small.
-                if read == room {
-                    self.read_size = (room * 2).min(MAX_READ);
-                } else if read < room / 4 {
-                    self.read_size = (room / 2).max(MIN_READ);
-                }
-                Ok(Some(true))
-            }
-            Poll::Ready(Err(err)) => Err(err.into()),
-            Poll::Pending => Ok(Some(false)),
-        }
-    }
-
-    /// Hands every complete reply in the read buffer to its caller.
-    fn dispatch(&mut self) -> Result<bool> {
-        let mut progress = false;
-        while let Some(head) = self.in_flight.front() {
-            match self.decoder.decode(&head.request, &mut self.read_buf)? {
-                None => break,
-                Some(reply) => {
-                    let head = self.in_flight.pop_front().expect("head exists");
-                    // The caller may be gone (cancelled or timed out): the
-                    // reply was consumed all the same, which is all that matters.
-                    head.slot.answer(reply);
-                    progress = true;
-                }
-            }
-        }
-        if self.in_flight.is_empty() {
-            self.exclusive = false;
-        }
-        if self.in_flight.is_empty() && !self.read_buf.is_empty() {
-            return Err(Error::protocol(
-                "bytes from the server with no request waiting",
-                &self.read_buf,
-            ));
-        }
-        Ok(progress)
-    }
-
-    /// The server closed the stream. After `quit` or an obeyed `shutdown`
-    /// that is the expected answer; anything else still waiting has failed.
-    fn end_of_stream(&mut self) -> Result<()> {
-        if self.closing {
-            let closer = self
-                .in_flight
-                .back()
-                .filter(|p| p.request.closes_connection());
-            if closer.is_some() && self.in_flight.len() == 1 {
-                let closer = self.in_flight.pop_back().expect("checked above");
-                closer.slot.answer(Ok(Response::NoReply));
-            }
-            if self.in_flight.is_empty() {
-                return Ok(());
-            }
-        }
-        Err(Error::ConnectionClosed)
-    }
-
-    /// One pass of the driver. `Ready(Ok)` is a clean end.
-    fn drive(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        for _ in 0..BUDGET {
-            let mut progress = self.take_requests(cx)?;
-            progress |= self.write(cx)?;
-            match self.read(cx)? {
-                Some(read) => progress |= read,
-                None => return Poll::Ready(self.end_of_stream()),
-            }
-            progress |= self.dispatch()?;
-            let idle = self.in_flight.is_empty() && self.write_buf.is_empty() && !self.needs_flush;
-            if idle && self.closing {
-                // `quit` is out; the server closes, and so do we.
-                return Poll::Ready(Ok(()));
-            }
-            // Every handle is gone, so no caller is left either (a call
-            // borrows its handle): nothing still in flight matters.
-            if self.shared.is_abandoned() {
-                return Poll::Ready(Ok(()));
-            }
-            if !progress {
-                return Poll::Pending;
-            }
-        }
-        // Plenty done: let the executor run other tasks, then continue.
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-
-    /// Stops the connection: every caller still waiting gets `error`.
-    fn finish(&mut self, error: Error) {
-        self.fail_all(error);
-        self.done = true;
-    }
-}
-
-impl<T> Driver<T> {
-    /// Marks the socket closed and answers every call still on it with `error`.
-    fn fail_all(&mut self, error: Error) {
-        let queued = self.shared.close(error.clone());
-        let waiting = self
-            .in_flight
-            .drain(..)
-            .map(|call| call.slot)
-            .chain(self.backlog.drain(..).chain(queued).map(|p| p.slot))
-            .chain(self.unflushed_noreply.drain(..));
-        for slot in waiting {
-            slot.answer(Err(error.clone()));
-        }
+        let engine = Arc::new(Engine::new(Wire::new(io, shared.clone(), decoder)));
+        let weak = Arc::downgrade(&engine);
+        shared.set_engine(weak as std::sync::Weak<dyn Drive>);
+        Driver { engine }
     }
 }
 
@@ -334,26 +43,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Future for Driver<T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if this.done {
-            return Poll::Ready(());
-        }
-        match this.drive(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => {
-                this.finish(result.err().unwrap_or(Error::ConnectionClosed));
-                Poll::Ready(())
-            }
-        }
+        self.engine.poll_background(cx)
     }
 }
 
 impl<T> Drop for Driver<T> {
     fn drop(&mut self) {
-        // A driver dropped without finishing (its runtime shut down) must not
-        // leave callers waiting forever.
-        if !self.done {
-            self.fail_all(Error::ConnectionClosed);
-        }
+        // Its runtime shut down, or its owner dropped it: no caller may be
+        // left waiting on a socket that nobody will drive again.
+        self.engine.stop();
+    }
+}
+
+impl<T> std::fmt::Debug for Driver<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver").finish_non_exhaustive()
     }
 }

@@ -4,6 +4,7 @@ mod budget;
 mod call;
 mod deadline;
 mod driver;
+mod driving;
 pub(crate) mod events;
 mod options;
 mod overdue;
@@ -11,6 +12,7 @@ mod reconnect;
 mod shared;
 mod slot;
 mod watch;
+mod wire;
 
 use std::future::Future;
 use std::io;
@@ -27,7 +29,7 @@ use deadline::SharedTimer;
 pub use driver::Driver;
 pub use options::{ConnectionOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 use reconnect::Reconnect;
-use shared::{Pending, Shared};
+use shared::{Shared, Submitted};
 use slot::{CallSlot, SlotPool};
 
 use crate::proto::ResponseDecoder;
@@ -60,8 +62,15 @@ impl<T: 'static> Connect<T> for Arc<dyn Connect<T>> {
 ///
 /// Cheap to clone; every clone shares the one socket. Calls from concurrent
 /// tasks are queued, written in batches and answered in order, so one
-/// connection serves many tasks at once. The socket is owned by a [`Driver`]
-/// future running on the runtime.
+/// connection serves many tasks at once.
+///
+/// A call alone on an idle connection drives the socket itself: it writes
+/// its request and reads its reply in its own task, so a lone call costs one
+/// write and one read, as a hand-written loop would. The socket's [`Driver`]
+/// future, which the runtime runs in the background, drives it whenever
+/// calls overlap (it takes the socket over as soon as another call queues,
+/// so a call its owner set aside holds up no other) and reads what a call
+/// leaves behind (the reply of one cancelled on the way).
 ///
 /// A connection made with [`Connection::new`] or [`Connection::connect`]
 /// reconnects on the next call after an I/O error, a protocol violation, the
@@ -151,8 +160,26 @@ where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     /// A connection over `stream`, without reconnection or timeouts. The
-    /// returned [`Driver`] must be spawned (or otherwise polled) for any call to
-    /// complete.
+    /// returned [`Driver`] must be spawned (or otherwise polled) for
+    /// concurrent calls to complete; a call alone on the connection is
+    /// answered even before it runs. Dropping it closes the connection.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// use memclient::{Client, Connection};
+    /// use memclient_mock::MockMemcache;
+    ///
+    /// let server = MockMemcache::new();
+    /// let (connection, driver) = Connection::from_stream(server.connect());
+    /// let driver = std::thread::spawn(move || futures_lite::future::block_on(driver));
+    /// let client = Client::new(connection);
+    /// client.set("k", "v").await?;
+    /// assert_eq!(client.get("k").await?.and_then(|v| v.as_str().map(str::to_owned)), Some("v".into()));
+    /// client.close().await;
+    /// driver.join().unwrap();
+    /// # Ok::<_, memclient::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn from_stream(stream: T) -> (Self, Driver<T>) {
         Self::from_stream_with(stream, ConnectionOptions::default())
     }
@@ -302,9 +329,9 @@ where
         let work = async {
             let (calls, slots) = admit.await;
             guard.hold(calls, slots);
-            let socket = self.submit(&mut guard).await?;
+            self.submit(&mut guard).await?;
             // One deadline for the whole batch: the replies arrive in order.
-            std::future::poll_fn(|cx| socket.poll_replies(cx, guard.slots())).await;
+            std::future::poll_fn(|cx| guard.poll_replies(cx)).await;
             Ok(collect(guard.slots()))
         };
         let outcome = match (runtime, deadline) {
@@ -335,22 +362,25 @@ where
     /// Queues the guard's requests on a live socket; tries a new one if the
     /// socket died before the driver took them (they were never written, so
     /// that is safe).
-    async fn submit(&self, guard: &mut CallGuard) -> Result<Arc<Shared>> {
+    async fn submit(&self, guard: &mut CallGuard) -> Result<()> {
         // A socket can be retired between the look and the queueing; a few
         // tries, not an endless loop, if sockets keep dying that fast.
         for _ in 0..3 {
             let shared = self.shared(guard.deadline()).await?;
-            let pending = guard
-                .slots()
-                .iter()
-                .map(|slot| Pending { slot: slot.clone() });
-            if shared.submit(pending) {
-                guard.queued_on(shared.clone());
-                return Ok(shared);
-            }
-            if self.inner.reconnect.is_none() {
-                break;
-            }
+            // A call alone on the connection drives the socket itself;
+            // others queue for whoever drives it.
+            let driving = match shared.submit(guard.slots(), guard.alone()) {
+                Submitted::Driving(engine, claim) => Some((engine, claim)),
+                Submitted::Queued => None,
+                Submitted::Refused => {
+                    if self.inner.reconnect.is_none() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            guard.queued_on(shared, driving);
+            return Ok(());
         }
         let last = self.inner.current.lock().unwrap_or_else(|p| p.into_inner());
         Err(last

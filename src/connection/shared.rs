@@ -1,8 +1,9 @@
 //! The queue between the handles of one connection and its driver.
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::Waker;
 
+use super::driving::{ClaimId, Drive};
 use super::slot::CallSlot;
 use super::watch::Watch;
 use crate::{Error, Result};
@@ -23,6 +24,18 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// Replies owed to callers that were cancelled.
     watch: Watch,
+    /// The wire these requests go out on, for a caller that drives it.
+    engine: OnceLock<Weak<dyn Drive>>,
+}
+
+/// How [`Shared::submit`] went.
+pub(crate) enum Submitted {
+    /// Queued; the caller drives the wire with this claim until it hands it back.
+    Driving(Arc<dyn Drive>, ClaimId),
+    /// Queued for whoever drives the wire.
+    Queued,
+    /// Refused: the socket has ended, and nothing was written.
+    Refused,
 }
 
 #[derive(Default)]
@@ -48,47 +61,79 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Queues requests for the driver. False if the driver has stopped:
-    /// none is taken (they were never written, so the caller may send them
-    /// elsewhere).
-    pub(crate) fn submit(&self, pending: impl IntoIterator<Item = Pending>) -> bool {
-        let mut state = self.lock();
-        if state.closed.is_some() {
-            return false;
-        }
-        state.queue.extend(pending);
-        let driver = state.driver.take();
-        drop(state);
-        if let Some(driver) = driver {
-            driver.wake();
-        }
-        true
+    /// The wire's engine, once its driver exists.
+    pub(crate) fn set_engine(&self, engine: Weak<dyn Drive>) {
+        let _ = self.engine.set(engine);
     }
 
-    /// Moves every queued request into `into` and registers the driver's waker.
+    /// Queues the requests of `slots`. A caller `alone` on the connection
+    /// claims the wire when it is idle (see `driving.rs`); otherwise the
+    /// background driver is woken. `Refused` if the socket has ended: none
+    /// is taken (they were never written, so the caller may send them elsewhere).
+    pub(crate) fn submit(&self, slots: &[Arc<CallSlot>], alone: bool) -> Submitted {
+        let engine = alone.then(|| self.engine.get()?.upgrade()).flatten();
+        let claim = engine.as_ref().and_then(|engine| engine.claim());
+        let mut state = self.lock();
+        if state.closed.is_some() {
+            drop(state);
+            if let (Some(claim), Some(engine)) = (claim, engine) {
+                engine.hand_back(claim);
+            }
+            return Submitted::Refused;
+        }
+        state
+            .queue
+            .extend(slots.iter().map(|slot| Pending { slot: slot.clone() }));
+        match (claim, engine) {
+            (Some(claim), Some(engine)) => Submitted::Driving(engine, claim),
+            _ => {
+                let driver = state.driver.take();
+                drop(state);
+                if let Some(driver) = driver {
+                    driver.wake();
+                }
+                Submitted::Queued
+            }
+        }
+    }
+
+    /// True when requests wait in the queue.
+    pub(crate) fn has_queued(&self) -> bool {
+        !self.lock().queue.is_empty()
+    }
+
+    /// For the background driver while a caller drives: true if there is
+    /// work the caller would not see (requests queued, the socket retired or
+    /// abandoned). Otherwise leaves `waker` where queueing, retiring and
+    /// closing wake the driver, in the same look, so none of them is missed.
+    pub(crate) fn needs_driver(&self, waker: &Waker) -> bool {
+        let mut state = self.lock();
+        if !state.queue.is_empty() || state.retired.is_some() || state.abandoned {
+            return true;
+        }
+        match &state.driver {
+            Some(known) if known.will_wake(waker) => {}
+            _ => state.driver = Some(waker.clone()),
+        }
+        false
+    }
+
+    /// Moves every queued request into `into`, and registers the background
+    /// driver's waker (`None` when a claimer takes them: see `driving.rs`).
     /// `Err` once the socket was retired: the driver must stop with that error.
-    pub(crate) fn take(&self, into: &mut Vec<Pending>, waker: &Waker) -> Result<()> {
+    pub(crate) fn take(&self, into: &mut Vec<Pending>, driver: Option<&Waker>) -> Result<()> {
         let mut state = self.lock();
         if let Some(error) = &state.retired {
             return Err(error.clone());
         }
         std::mem::swap(&mut state.queue, into);
-        match &state.driver {
-            Some(known) if known.will_wake(waker) => {}
-            _ => state.driver = Some(waker.clone()),
+        if let Some(waker) = driver {
+            match &state.driver {
+                Some(known) if known.will_wake(waker) => {}
+                _ => state.driver = Some(waker.clone()),
+            }
         }
         Ok(())
-    }
-
-    /// Polls a call's slots: `Ready` once each has its reply. The waker is
-    /// left in the first slot still waiting (replies come in order, so that
-    /// is the next to be answered, and a call is complete only when it is).
-    pub(crate) fn poll_replies(&self, cx: &mut Context<'_>, slots: &[Arc<CallSlot>]) -> Poll<()> {
-        if slots.iter().all(|slot| slot.poll_ready(cx).is_ready()) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
     }
 
     /// Retires the socket: it takes no more requests, and its driver fails
