@@ -87,11 +87,7 @@ impl Route {
 
     /// Sends the next wake-ups to `waker`.
     fn to(&self, waker: &Waker) {
-        let mut to = self.lock();
-        match &*to {
-            Some(known) if known.will_wake(waker) => {}
-            _ => *to = Some(waker.clone()),
-        }
+        super::waker::keep(&mut self.lock(), waker);
     }
 }
 
@@ -150,10 +146,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
     /// The background driver's poll: a pass unless a caller holds the claim.
     pub(crate) fn poll_background(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut turn = self.lock();
-        match &turn.background {
-            Some(known) if known.will_wake(cx.waker()) => {}
-            _ => turn.background = Some(cx.waker().clone()),
-        }
+        super::waker::keep(&mut turn.background, cx.waker());
         if turn.wire.is_done() {
             return Poll::Ready(());
         }

@@ -11,6 +11,7 @@ mod overdue;
 mod reconnect;
 mod shared;
 mod slot;
+mod waker;
 mod watch;
 mod wire;
 

@@ -111,10 +111,7 @@ impl Shared {
         if !state.queue.is_empty() || state.retired.is_some() || state.abandoned {
             return true;
         }
-        match &state.driver {
-            Some(known) if known.will_wake(waker) => {}
-            _ => state.driver = Some(waker.clone()),
-        }
+        super::waker::keep(&mut state.driver, waker);
         false
     }
 
@@ -128,10 +125,7 @@ impl Shared {
         }
         std::mem::swap(&mut state.queue, into);
         if let Some(waker) = driver {
-            match &state.driver {
-                Some(known) if known.will_wake(waker) => {}
-                _ => state.driver = Some(waker.clone()),
-            }
+            super::waker::keep(&mut state.driver, waker);
         }
         Ok(())
     }

@@ -99,10 +99,7 @@ impl CallSlot {
         match state.stage {
             Stage::Replied(_) | Stage::Done => Poll::Ready(()),
             Stage::Queued(..) | Stage::Written | Stage::Orphaned => {
-                match &state.waker {
-                    Some(known) if known.will_wake(cx.waker()) => {}
-                    _ => state.waker = Some(cx.waker().clone()),
-                }
+                super::waker::keep(&mut state.waker, cx.waker());
                 Poll::Pending
             }
         }
