@@ -35,7 +35,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::wire::{Driving, Wire};
+use super::wire::{Driving, Passed, Wire};
 
 /// A connection's wire, as its callers see it (without its stream type).
 pub(crate) trait Drive: Send + Sync {
@@ -55,18 +55,32 @@ pub(crate) struct ClaimId(u64);
 
 /// The wire and who drives it; the background [`Driver`](super::Driver)
 /// owns it, callers reach it through the queue's weak reference.
+///
+/// Two locks, always taken in this order: `who` (short: who drives), then
+/// `turn` (the wire, held for a whole pass). A caller never waits on a
+/// background pass: it only tries `turn` when it claims, and the
+/// background task passes only while nobody holds the claim, and takes
+/// `turn` while it holds `who`, so a claimer holding `who` finds `turn` free.
 pub(crate) struct Engine<T> {
+    who: Mutex<Who>,
     turn: Mutex<Turn<T>>,
+    /// The wire's queue.
+    shared: Arc<super::shared::Shared>,
 }
 
-struct Turn<T> {
-    wire: Wire<T>,
+/// Who drives the wire.
+struct Who {
     /// The claim a caller holds, if one does.
     claimed: Option<ClaimId>,
     /// The number of the next claim.
     next_claim: u64,
     /// The background driver's waker, from its last poll.
     background: Option<Waker>,
+}
+
+/// The wire, and the waker its socket is polled with.
+struct Turn<T> {
+    wire: Wire<T>,
     /// Where the socket's wake-ups go.
     route: Arc<Route>,
     /// The waker the socket is always polled with: `route`'s.
@@ -106,18 +120,26 @@ impl<T> Engine<T> {
     pub(crate) fn new(wire: Wire<T>) -> Self {
         let route = Arc::new(Route::default());
         Engine {
-            turn: Mutex::new(Turn {
-                wire,
+            who: Mutex::new(Who {
                 claimed: None,
                 next_claim: 0,
                 background: None,
+            }),
+            shared: wire.shared().clone(),
+            turn: Mutex::new(Turn {
+                wire,
                 socket: Waker::from(route.clone()),
                 route,
             }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Turn<T>> {
+    fn who(&self) -> MutexGuard<'_, Who> {
+        // Assignments only: a poisoned lock is still consistent.
+        self.who.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn turn(&self) -> MutexGuard<'_, Turn<T>> {
         // A pass that panicked leaves the wire as it was between two of its
         // steps; its callers are answered when it ends (or it is dropped).
         self.turn.lock().unwrap_or_else(|p| p.into_inner())
@@ -125,7 +147,7 @@ impl<T> Engine<T> {
 
     /// Ends the wire as if its task had stopped: every call still on it fails.
     pub(crate) fn stop(&self) {
-        let mut turn = self.lock();
+        let mut turn = self.turn();
         if !turn.wire.is_done() {
             turn.wire.finish(crate::Error::ConnectionClosed);
         }
@@ -135,7 +157,7 @@ impl<T> Engine<T> {
 impl<T: AsyncRead + AsyncWrite + Unpin> Turn<T> {
     /// One pass with the socket's own waker, its wake-ups sent to `waker`,
     /// the task of whoever runs it (`by`).
-    fn pass(&mut self, waker: &Waker, by: Driving<'_>) -> Poll<()> {
+    fn pass(&mut self, waker: &Waker, by: Driving<'_>) -> Passed {
         self.route.to(waker);
         let mut socket = Context::from_waker(&self.socket);
         self.wire.pass(&mut socket, by)
@@ -145,63 +167,99 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Turn<T> {
 impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
     /// The background driver's poll: a pass unless a caller holds the claim.
     pub(crate) fn poll_background(&self, cx: &mut Context<'_>) -> Poll<()> {
-        let mut turn = self.lock();
-        super::waker::keep(&mut turn.background, cx.waker());
-        if turn.wire.is_done() {
-            return Poll::Ready(());
-        }
-        if turn.claimed.is_some() {
-            if !turn.wire.shared().needs_driver(cx.waker()) {
+        let mut who = self.who();
+        super::waker::keep(&mut who.background, cx.waker());
+        if who.claimed.is_some() {
+            if !self.shared.needs_driver(cx.waker()) {
                 // Nothing the claimer does not see: it wakes this task when
                 // it hands back with work left, and queueing, retiring and
                 // closing wake it too.
                 return Poll::Pending;
             }
             // Work the claimer would not see: take the claim over.
-            turn.claimed = None;
+            who.claimed = None;
         }
-        turn.pass(cx.waker(), Driving::Background(cx.waker()))
+        let mut turn = self.turn();
+        drop(who);
+        if turn.wire.is_done() {
+            return Poll::Ready(());
+        }
+        match turn.pass(cx.waker(), Driving::Background(cx.waker())) {
+            Passed::Ended => Poll::Ready(()),
+            Passed::Waiting | Passed::Busy => Poll::Pending,
+        }
     }
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Drive for Engine<T> {
     fn claim(&self) -> Option<ClaimId> {
-        let mut turn = self.lock();
-        if turn.claimed.is_some() || turn.wire.is_done() || !turn.wire.is_idle() {
+        let mut who = self.who();
+        if who.claimed.is_some() {
             return None;
         }
-        let claim = ClaimId(turn.next_claim);
-        turn.next_claim += 1;
-        turn.claimed = Some(claim);
+        // The background task in a pass: the wire is not idle for a caller.
+        let turn = match self.turn.try_lock() {
+            Ok(turn) => turn,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        if turn.wire.is_done() || !turn.wire.is_idle() {
+            return None;
+        }
+        let claim = ClaimId(who.next_claim);
+        who.next_claim += 1;
+        who.claimed = Some(claim);
         Some(claim)
     }
 
     fn pass(&self, claim: ClaimId, cx: &mut Context<'_>, answered: &dyn Fn() -> bool) -> bool {
-        let mut turn = self.lock();
-        if turn.claimed != Some(claim) {
+        let mut who = self.who();
+        if who.claimed != Some(claim) {
             return false;
         }
-        if turn.pass(cx.waker(), Driving::Claimer(answered)).is_ready() {
+        let mut turn = self.turn();
+        match turn.pass(cx.waker(), Driving::Claimer(answered)) {
+            Passed::Waiting => true,
             // Ended under the claimer: let the background task finish too.
-            wake(turn.background.clone());
+            Passed::Ended => {
+                wake(who.background.clone());
+                true
+            }
+            // A reply coming in bulk: the background task reads it, and
+            // the claimer waits for it like any other caller.
+            Passed::Busy => match who.background.clone() {
+                Some(background) => {
+                    who.claimed = None;
+                    turn.route.to(&background);
+                    background.wake();
+                    false
+                }
+                // No background task has run yet (a `from_stream` driver
+                // not polled): the claimer goes on, after a turn of its
+                // executor.
+                None => {
+                    cx.waker().wake_by_ref();
+                    true
+                }
+            },
         }
-        true
     }
 
     fn hand_back(&self, claim: ClaimId) {
-        let mut turn = self.lock();
-        if turn.claimed != Some(claim) {
+        let mut who = self.who();
+        if who.claimed != Some(claim) {
             return;
         }
-        turn.claimed = None;
-        let Some(background) = turn.background.clone() else {
+        who.claimed = None;
+        let Some(background) = who.background.clone() else {
             // Not polled yet: its first poll finds whatever is left.
             return;
         };
+        let turn = self.turn();
         // The socket's next wake-up (a reply, or the server closing an idle
         // socket) is the background's.
         turn.route.to(&background);
-        if turn.wire.is_done() || !turn.wire.is_idle() || turn.wire.shared().has_queued() {
+        if turn.wire.is_done() || !turn.wire.is_idle() || self.shared.has_queued() {
             background.wake();
         }
     }

@@ -103,12 +103,16 @@ impl Shared {
     }
 
     /// For the background driver while a caller drives: true if there is
-    /// work the caller would not see (requests queued, the socket retired or
-    /// abandoned). Otherwise leaves `waker` where queueing, retiring and
+    /// work the caller would not see (requests queued, the socket retired,
+    /// abandoned or ended). Otherwise leaves `waker` where queueing, retiring and
     /// closing wake the driver, in the same look, so none of them is missed.
     pub(crate) fn needs_driver(&self, waker: &Waker) -> bool {
         let mut state = self.lock();
-        if !state.queue.is_empty() || state.retired.is_some() || state.abandoned {
+        if !state.queue.is_empty()
+            || state.retired.is_some()
+            || state.abandoned
+            || state.closed.is_some()
+        {
             return true;
         }
         super::waker::keep(&mut state.driver, waker);

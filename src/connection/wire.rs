@@ -41,7 +41,8 @@ const BUDGET: usize = 32;
 /// frees the small records left behind.
 const BACKLOG_PRUNE: usize = 1024;
 
-/// Rounds a claimer runs in one poll at most (see `Wire::drive_for`).
+/// Rounds a claimer runs before it leaves a reply still coming in bulk to
+/// the background driver (see `Wire::drive_for`).
 const CLAIMER_ROUNDS: usize = 2;
 
 /// Who runs a pass.
@@ -50,6 +51,18 @@ pub(crate) enum Driving<'a> {
     Background(&'a Waker),
     /// A claimer, until its replies are in.
     Claimer(&'a dyn Fn() -> bool),
+}
+
+/// How a pass ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Passed {
+    /// The wire has ended: every call on it answered.
+    Ended,
+    /// Waiting for the socket (or done for now); its waker is left there.
+    Waiting,
+    /// A claimer's reply is still coming in bulk: the background driver
+    /// should take it over.
+    Busy,
 }
 
 /// What one round did.
@@ -333,42 +346,48 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
     }
 
     /// A claimer's work (see `driving.rs`): rounds until its replies are in
-    /// (`answered`) or the socket has nothing to read now; no more than
-    /// `CLAIMER_ROUNDS`, so its task soon gets back to its timer and to its
-    /// other futures, whatever the server floods it with.
-    fn drive_for(&mut self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool) -> Poll<Result<()>> {
+    /// (`answered`) or the socket has nothing to read now. A reply still
+    /// incomplete after `CLAIMER_ROUNDS` rounds that each brought bytes (a
+    /// large value, or a server flooding the socket) is `Busy`: the
+    /// background driver reads the rest, so the caller's task stays free
+    /// for its timer and its other futures.
+    fn drive_for(&mut self, cx: &mut Context<'_>, answered: &dyn Fn() -> bool) -> Result<Passed> {
         for _ in 0..CLAIMER_ROUNDS {
-            match self.round(cx, None) {
-                Err(error) => return Poll::Ready(Err(error)),
-                Ok(None) => return Poll::Ready(Ok(())),
+            match self.round(cx, None)? {
+                None => return Ok(Passed::Ended),
                 // Its reply is in: the rest, if any, is the background's.
                 // Or nothing came: the socket wakes it when something does.
-                Ok(Some(round)) if answered() || !round.read => return Poll::Pending,
-                Ok(Some(_)) => {}
+                Some(round) if answered() || !round.read => return Ok(Passed::Waiting),
+                Some(_) => {}
             }
         }
-        cx.waker().wake_by_ref();
-        Poll::Pending
+        Ok(Passed::Busy)
     }
 
     /// One pass, with `cx`'s waker left on the socket: the background
     /// driver's (`Driving::Background`, whose waker is also left where the
-    /// queue wakes the driver) or a claimer's. `Ready` once the wire has
-    /// ended: every call on it answered.
-    pub(crate) fn pass(&mut self, cx: &mut Context<'_>, by: Driving<'_>) -> Poll<()> {
+    /// queue wakes the driver) or a claimer's.
+    pub(crate) fn pass(&mut self, cx: &mut Context<'_>, by: Driving<'_>) -> Passed {
         if self.done {
-            return Poll::Ready(());
+            return Passed::Ended;
         }
         let driven = match by {
-            Driving::Background(driver) => self.drive(cx, driver),
+            Driving::Background(driver) => match self.drive(cx, driver) {
+                Poll::Pending => Ok(Passed::Waiting),
+                Poll::Ready(result) => result.map(|()| Passed::Ended),
+            },
             Driving::Claimer(answered) => self.drive_for(cx, answered),
         };
         match driven {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => {
-                self.finish(result.err().unwrap_or(Error::ConnectionClosed));
-                Poll::Ready(())
+            Ok(Passed::Ended) => {
+                self.finish(Error::ConnectionClosed);
+                Passed::Ended
             }
+            Err(error) => {
+                self.finish(error);
+                Passed::Ended
+            }
+            Ok(passed) => passed,
         }
     }
 }
