@@ -23,6 +23,13 @@ fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
     std::pin::Pin::new(future).poll(&mut cx)
 }
 
+/// Returns once `server` has received `count` requests.
+async fn received(server: &Hostile, count: usize) {
+    while server.requests() < count {
+        rt::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// `future`'s output, or `None` if `limit` passes first.
 async fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
     match select(pin!(future), pin!(rt::sleep(limit))).await {
@@ -110,9 +117,19 @@ fn a_call_dropped_while_it_holds_the_socket_leaves_the_next_calls_their_own_answ
             let value = Bytes::from(format!("v{i}"));
             assert!(client.set(&key, value.clone()).await.unwrap());
             // Written, then dropped before its reply is read: the background
-            // driver reads that reply and drops it.
+            // driver reads that reply and drops it. The first poll usually
+            // writes the request itself; on a busy machine it may find the
+            // background driver still in its pass and only queue it, so the
+            // call is dropped once the server has it, its reply surely owed.
+            let sent = server.requests();
             let mut dropped = Box::pin(client.get("other").into_future());
             assert!(poll_once(&mut dropped).is_pending(), "its reply is late");
+            assert!(
+                within(Duration::from_secs(2), received(&server, sent + 1))
+                    .await
+                    .is_some(),
+                "the request set aside was never written"
+            );
             drop(dropped);
             let read = within(Duration::from_secs(2), client.get(&key))
                 .await
