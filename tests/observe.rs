@@ -198,8 +198,20 @@ fn metrics_in_flight_counts_calls_still_waiting() {
 /// pooled connection, the pool's size, a socket retired for an overdue reply.
 #[test]
 fn metrics_of_connects_pool_waits_and_retired_sockets() {
-    let server = support::Memcached::start();
-    let silent = support::hostile::Hostile::silent();
+    use support::hostile::{Act, Hostile};
+    // Every get is answered 100 ms late, so the first of two gets surely
+    // holds the pool's one call when the second comes (a lone call on an
+    // idle connection may otherwise be answered within its first poll).
+    let server = Hostile::start(
+        |_, request| {
+            if request == 0 {
+                Act::Answer
+            } else {
+                Act::Late
+            }
+        },
+    );
+    let silent = Hostile::silent();
     let metrics = recorded(|| {
         smol::block_on(async {
             let pool = Pool::connect_to(
