@@ -14,58 +14,74 @@ use crate::{Error, Result};
 /// whitespace or control characters.
 pub(crate) fn wire_key(prefix: &[u8], key: &[u8], allow_unicode: bool) -> Result<Bytes> {
     check_key(prefix, key, allow_unicode)?;
-    Ok(KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        // Once every key cut from the buffer is dropped (its request written
-        // and answered), `reserve` takes the buffer back without allocating:
-        // a call's key costs an allocation only every few hundred calls.
-        keys.reserve(prefix.len() + key.len());
-        keys.put_slice(prefix);
-        keys.put_slice(key);
-        keys.split().freeze()
-    }))
+    Ok(KEYS.with(|keys| cut(&mut keys.borrow_mut(), prefix, key, 0, 0)))
 }
 
-/// Bytes of a key buffer (see [`wire_key`]): a key alive in a request keeps
-/// at most this much alive with it.
-const KEY_BUFFER: usize = 1024;
-
-thread_local! {
-    /// The buffer each thread cuts its single keys from.
-    static KEYS: std::cell::RefCell<BytesMut> =
-        std::cell::RefCell::new(BytesMut::with_capacity(KEY_BUFFER));
-}
-
-/// [`wire_key`] for many keys at once: every key is checked first, then all
-/// are written into one buffer and handed out as slices of it, so a 100-key
-/// `get_many` allocates once for its keys rather than a hundred times.
+/// [`wire_key`] for many keys at once, in one pass: each key is checked,
+/// then cut from the same per-thread buffer as single keys. A key that
+/// fails its check fails the call, and the keys cut before it are dropped
+/// with nothing written.
+///
+/// Once the keys of the previous batch are dropped (its request answered),
+/// the buffer is taken back whole, so a `get_many` of keys that fit in it
+/// allocates nothing for them: only its list of keys.
 pub(crate) fn wire_keys<K: AsRef<[u8]>>(
     prefix: &[u8],
     keys: impl IntoIterator<Item = K>,
     allow_unicode: bool,
 ) -> Result<Vec<Bytes>> {
-    let keys: Vec<K> = keys.into_iter().collect();
-    let mut total = 0;
-    for key in &keys {
-        check_key(prefix, key.as_ref(), allow_unicode)?;
-        total += prefix.len() + key.as_ref().len();
+    let mut keys = keys.into_iter();
+    let mut wire = Vec::with_capacity(keys.size_hint().0);
+    KEYS.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        while let Some(key) = keys.next() {
+            let key = key.as_ref();
+            check_key(prefix, key, allow_unicode)?;
+            // Room for the rest of the batch, guessed from this key's size.
+            let len = prefix.len() + key.len();
+            let batch = len
+                .saturating_mul(keys.size_hint().0 + 1)
+                .min(KEY_CHUNK_MAX);
+            // The first key makes room for the whole batch, so the batch
+            // does not start in the last bytes of the buffer; a later key
+            // that finds no room makes room for those still to come.
+            let want = if wire.is_empty() { batch } else { len };
+            wire.push(cut(&mut buffer, prefix, key, want, batch));
+        }
+        Ok(wire)
+    })
+}
+
+/// Cuts `prefix` + `key` from `buffer`, first making room for `grow`
+/// bytes if it has less than `want` (and than the key) left.
+fn cut(buffer: &mut BytesMut, prefix: &[u8], key: &[u8], want: usize, grow: usize) -> Bytes {
+    let len = prefix.len() + key.len();
+    let want = want.max(len);
+    if buffer.capacity() - buffer.len() < want {
+        // `reserve` takes the buffer back without allocating when every
+        // key cut from it has been dropped (their requests written and
+        // answered), and grows it in place then if it is too small: keys
+        // cost an allocation only when the keys of calls still running
+        // fill the buffer.
+        buffer.reserve(grow.max(want).max(KEY_BUFFER));
     }
-    let mut buffer = BytesMut::with_capacity(total);
-    for key in &keys {
-        buffer.put_slice(prefix);
-        buffer.put_slice(key.as_ref());
-    }
-    let buffer = buffer.freeze();
-    let mut start = 0;
-    Ok(keys
-        .iter()
-        .map(|key| {
-            let end = start + prefix.len() + key.as_ref().len();
-            let wire = buffer.slice(start..end);
-            start = end;
-            wire
-        })
-        .collect())
+    buffer.put_slice(prefix);
+    buffer.put_slice(key);
+    buffer.split().freeze()
+}
+
+/// Bytes of a key buffer when it is made: room for a few calls' keys.
+const KEY_BUFFER: usize = 1024;
+
+/// The most a buffer is grown by for the keys still to come of a batch: a
+/// key alive in a request keeps at most about this much alive with it, and
+/// a thread keeps at most about twice this much for its keys between calls.
+const KEY_CHUNK_MAX: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffer each thread cuts its keys from.
+    static KEYS: std::cell::RefCell<BytesMut> =
+        std::cell::RefCell::new(BytesMut::with_capacity(KEY_BUFFER));
 }
 
 /// Checks one key against every rule, with the prefix counted in its length.
@@ -226,10 +242,39 @@ mod tests {
         assert_eq!(keys, [&b"p:a"[..], b"p:bb", b"p:ccc"]);
         let base = keys[0].as_ptr() as usize;
         assert_eq!(keys[1].as_ptr() as usize, base + 3, "slices of one buffer");
+        assert_eq!(keys[2].as_ptr() as usize, base + 7, "slices of one buffer");
         assert!(wire_keys(b"", ["ok", "not ok"], false).is_err());
         assert!(wire_keys(b"", Vec::<&str>::new(), false)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn a_batch_takes_the_buffer_back_once_the_batch_before_is_dropped() {
+        // 300 keys of 12 bytes: more than the first buffer holds.
+        let keys: Vec<String> = (0..300).map(|i| format!("key:{i:05}")).collect();
+        let batch = || wire_keys(b"p:", &keys, false).unwrap();
+        let first = batch();
+        for (wire, key) in first.iter().zip(&keys) {
+            assert_eq!(&wire[..], format!("p:{key}").as_bytes());
+        }
+        drop(first);
+        let second = batch();
+        let at = second[0].as_ptr();
+        let contiguous = second
+            .windows(2)
+            .all(|pair| pair[1].as_ptr() as usize == pair[0].as_ptr() as usize + pair[0].len());
+        assert!(contiguous, "one buffer for the whole batch");
+        drop(second);
+        assert_eq!(batch()[0].as_ptr(), at, "the same buffer, taken back");
+        // A batch still alive keeps its bytes while the next is cut.
+        let kept = batch();
+        let next = batch();
+        assert_ne!(kept[0].as_ptr(), next[0].as_ptr());
+        for ((a, b), key) in kept.iter().zip(&next).zip(&keys) {
+            assert_eq!(&a[..], format!("p:{key}").as_bytes());
+            assert_eq!(a, b);
+        }
     }
 
     #[test]
