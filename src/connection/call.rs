@@ -132,13 +132,15 @@ impl CallGuard {
         }
     }
 
-    /// Every reply came: nothing to watch.
-    /// A single call's slot goes back to `pool` for the next call.
+    /// Every reply came: nothing to watch. The call's slots go back to
+    /// `pool` for the next calls.
     pub(crate) fn finish(mut self, pool: &SlotPool) {
         self.finished = true;
         self.hand_back();
-        if let Slots::One([slot]) = std::mem::replace(&mut self.slots, Slots::Empty) {
-            pool.put_back(slot);
+        match std::mem::replace(&mut self.slots, Slots::Empty) {
+            Slots::Empty => {}
+            Slots::One([slot]) => pool.put_back(slot),
+            Slots::Many(all) => all.into_iter().for_each(|slot| pool.put_back(slot)),
         }
     }
 

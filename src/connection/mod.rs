@@ -433,10 +433,11 @@ where
         let budget = &self.inner.budget;
         let admit = async {
             let (calls, permits) = budget.admit(&requests).await;
+            // Finished calls' slots first, as for one request.
             let slots = requests
                 .into_iter()
                 .zip(permits)
-                .map(|(request, permit)| CallSlot::new(request, permit))
+                .map(|(request, permit)| self.inner.slots.slot(request, permit))
                 .collect();
             (calls, Slots::Many(slots))
         };
