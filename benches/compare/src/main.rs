@@ -315,8 +315,9 @@ fn measure_tls(
 }
 
 /// Allocations per op of memclient on smol for get, set (with and without
-/// `noreply`, with and without a call timeout) and get_many, and on tokio
-/// for get and set: what is the runtime's and what is memclient's.
+/// `noreply`, with and without a call timeout), get_many and noreply
+/// batches, and on tokio for get, set, get_many and noreply batches: what
+/// is the runtime's and what is memclient's.
 fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(String, Result<f64, String>)> {
     if !args.selects_client("memclient/smol") {
         return Vec::new();
@@ -332,6 +333,9 @@ fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(String, Resul
         (Workload::Set, Plain, tokio),
         (Workload::Set, Noreply, smol),
         (Workload::GetMany, Plain, smol),
+        (Workload::GetMany, Plain, tokio),
+        (Workload::SetNoreply64, Plain, smol),
+        (Workload::SetNoreply64, Plain, tokio),
     ]
     .into_iter()
     .filter(|&(workload, _, _)| args.selects_workload(workload))
@@ -360,7 +364,12 @@ fn count_allocations(bench: &Bench, args: &Args, ops: u64) -> Vec<(String, Resul
             ),
         };
         let runtime = if on_tokio { "tokio" } else { "smol" };
-        let name = format!("{}{}", workload.name(), variant.suffix());
+        // A batch is one op here: 64 sets and a `version`.
+        let per = match workload {
+            Workload::SetNoreply64 => " (figure per batch)",
+            _ => "",
+        };
+        let name = format!("{}{}{per}", workload.name(), variant.suffix());
         (format!("{runtime} | {name}"), figure)
     })
     .collect()
