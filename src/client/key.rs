@@ -14,74 +14,91 @@ use crate::{Error, Result};
 /// whitespace or control characters.
 pub(crate) fn wire_key(prefix: &[u8], key: &[u8], allow_unicode: bool) -> Result<Bytes> {
     check_key(prefix, key, allow_unicode)?;
-    Ok(KEYS.with(|keys| cut(&mut keys.borrow_mut(), prefix, key, 0, 0)))
+    Ok(KEYS.with(|keys| {
+        let bytes = &mut keys.borrow_mut().bytes;
+        // Once every key cut from the buffer is dropped (its request written
+        // and answered), `reserve` takes the buffer back without allocating:
+        // a call's key costs an allocation only every few hundred calls.
+        bytes.reserve(prefix.len() + key.len());
+        bytes.put_slice(prefix);
+        bytes.put_slice(key);
+        bytes.split().freeze()
+    }))
 }
 
-/// [`wire_key`] for many keys at once, in one pass: each key is checked,
-/// then cut from the same per-thread buffer as single keys. A key that
-/// fails its check fails the call, and the keys cut before it are dropped
-/// with nothing written.
+/// [`wire_key`] for many keys at once, in one pass: each key is checked and
+/// written after the one before in the per-thread buffer of single keys,
+/// then all are cut at once and handed out as slices. A key that fails its
+/// check fails the call, and nothing of it is kept.
 ///
 /// Once the keys of the previous batch are dropped (its request answered),
-/// the buffer is taken back whole, so a `get_many` of keys that fit in it
-/// allocates nothing for them: only its list of keys.
+/// the buffer is taken back whole, so a batch of keys that fit in it
+/// allocates only its list of keys.
 pub(crate) fn wire_keys<K: AsRef<[u8]>>(
     prefix: &[u8],
     keys: impl IntoIterator<Item = K>,
     allow_unicode: bool,
 ) -> Result<Vec<Bytes>> {
     let mut keys = keys.into_iter();
-    let mut wire = Vec::with_capacity(keys.size_hint().0);
     KEYS.with(|buffer| {
         let mut buffer = buffer.borrow_mut();
+        let KeyBuffer { bytes, ends } = &mut *buffer;
+        ends.clear();
         while let Some(key) = keys.next() {
             let key = key.as_ref();
-            check_key(prefix, key, allow_unicode)?;
-            // Room for the rest of the batch, guessed from this key's size.
-            let len = prefix.len() + key.len();
-            let batch = len
-                .saturating_mul(keys.size_hint().0 + 1)
-                .min(KEY_CHUNK_MAX);
-            // The first key makes room for the whole batch, so the batch
-            // does not start in the last bytes of the buffer; a later key
-            // that finds no room makes room for those still to come.
-            let want = if wire.is_empty() { batch } else { len };
-            wire.push(cut(&mut buffer, prefix, key, want, batch));
+            if let Err(error) = check_key(prefix, key, allow_unicode) {
+                bytes.clear();
+                return Err(error);
+            }
+            if ends.is_empty() {
+                // Room for the whole batch, guessed from its first key, so
+                // it is not copied as it grows.
+                let batch = (prefix.len() + key.len())
+                    .saturating_mul(keys.size_hint().0 + 1)
+                    .min(KEY_BATCH_KEPT);
+                bytes.reserve(batch);
+            }
+            bytes.put_slice(prefix);
+            bytes.put_slice(key);
+            ends.push(bytes.len());
         }
-        Ok(wire)
+        let all = bytes.split().freeze();
+        // A batch this large goes with its keys: the thread does not keep
+        // its buffer (nor its list of ends) for the next calls.
+        if all.len() > KEY_BATCH_KEPT {
+            *bytes = BytesMut::with_capacity(KEY_BUFFER);
+            *ends = Vec::new();
+        }
+        let mut start = 0;
+        Ok(ends
+            .iter()
+            .map(|&end| {
+                let key = all.slice(start..end);
+                start = end;
+                key
+            })
+            .collect())
     })
-}
-
-/// Cuts `prefix` + `key` from `buffer`, first making room for `grow`
-/// bytes if it has less than `want` (and than the key) left.
-fn cut(buffer: &mut BytesMut, prefix: &[u8], key: &[u8], want: usize, grow: usize) -> Bytes {
-    let len = prefix.len() + key.len();
-    let want = want.max(len);
-    if buffer.capacity() - buffer.len() < want {
-        // `reserve` takes the buffer back without allocating when every
-        // key cut from it has been dropped (their requests written and
-        // answered), and grows it in place then if it is too small: keys
-        // cost an allocation only when the keys of calls still running
-        // fill the buffer.
-        buffer.reserve(grow.max(want).max(KEY_BUFFER));
-    }
-    buffer.put_slice(prefix);
-    buffer.put_slice(key);
-    buffer.split().freeze()
 }
 
 /// Bytes of a key buffer when it is made: room for a few calls' keys.
 const KEY_BUFFER: usize = 1024;
 
-/// The most a buffer is grown by for the keys still to come of a batch: a
-/// key alive in a request keeps at most about this much alive with it, and
-/// a thread keeps at most about twice this much for its keys between calls.
-const KEY_CHUNK_MAX: usize = 16 * 1024;
+/// The largest batch of keys whose buffer a thread keeps for later calls.
+const KEY_BATCH_KEPT: usize = 16 * 1024;
+
+/// What each thread cuts its keys from.
+struct KeyBuffer {
+    bytes: BytesMut,
+    /// Where each key of a batch ends in `bytes`: kept between batches.
+    ends: Vec<usize>,
+}
 
 thread_local! {
-    /// The buffer each thread cuts its keys from.
-    static KEYS: std::cell::RefCell<BytesMut> =
-        std::cell::RefCell::new(BytesMut::with_capacity(KEY_BUFFER));
+    static KEYS: std::cell::RefCell<KeyBuffer> = std::cell::RefCell::new(KeyBuffer {
+        bytes: BytesMut::with_capacity(KEY_BUFFER),
+        ends: Vec::new(),
+    });
 }
 
 /// Checks one key against every rule, with the prefix counted in its length.
@@ -244,6 +261,11 @@ mod tests {
         assert_eq!(keys[1].as_ptr() as usize, base + 3, "slices of one buffer");
         assert_eq!(keys[2].as_ptr() as usize, base + 7, "slices of one buffer");
         assert!(wire_keys(b"", ["ok", "not ok"], false).is_err());
+        // Nothing of the refused batch is left in the next one.
+        assert_eq!(
+            wire_keys(b"", ["x", "y"], false).unwrap(),
+            [&b"x"[..], b"y"]
+        );
         assert!(wire_keys(b"", Vec::<&str>::new(), false)
             .unwrap()
             .is_empty());
