@@ -150,6 +150,11 @@ pub(crate) fn check_prefix(prefix: &[u8], allow_unicode: bool) -> Result<()> {
 }
 
 fn check_bytes(key: &[u8], allow_unicode: bool) -> Result<()> {
+    // The common key, printable ASCII, passes in one look at each byte;
+    // the rest is checked rule by rule, for the error that says why.
+    if key.iter().all(|&b| b > b' ' && b < 0x7f) {
+        return Ok(());
+    }
     if let Some(&byte) = key.iter().find(|&&b| b <= b' ' || b == 0x7f) {
         let what = if byte == b' ' {
             "a space"
