@@ -39,46 +39,60 @@ pub(crate) fn wire_keys<K: AsRef<[u8]>>(
     keys: impl IntoIterator<Item = K>,
     allow_unicode: bool,
 ) -> Result<Vec<Bytes>> {
+    // The caller's iterator runs between the keys, and may cut keys of its
+    // own (building another request): the batch takes the buffer out of
+    // the thread's slot while it runs, so neither sees the other's bytes
+    // and no borrow is held across the caller's code.
+    let mut buffer = KEYS.with(|slot| slot.replace(KeyBuffer::placeholder()));
+    let batch = cut_batch(&mut buffer, prefix, keys, allow_unicode);
+    KEYS.with(|slot| slot.replace(buffer));
+    batch
+}
+
+/// [`wire_keys`]' work, on a buffer of its own.
+fn cut_batch<K: AsRef<[u8]>>(
+    buffer: &mut KeyBuffer,
+    prefix: &[u8],
+    keys: impl IntoIterator<Item = K>,
+    allow_unicode: bool,
+) -> Result<Vec<Bytes>> {
+    let KeyBuffer { bytes, ends } = buffer;
     let mut keys = keys.into_iter();
-    KEYS.with(|buffer| {
-        let mut buffer = buffer.borrow_mut();
-        let KeyBuffer { bytes, ends } = &mut *buffer;
-        ends.clear();
-        while let Some(key) = keys.next() {
-            let key = key.as_ref();
-            if let Err(error) = check_key(prefix, key, allow_unicode) {
-                bytes.clear();
-                return Err(error);
-            }
-            if ends.is_empty() {
-                // Room for the whole batch, guessed from its first key, so
-                // it is not copied as it grows.
-                let batch = (prefix.len() + key.len())
-                    .saturating_mul(keys.size_hint().0 + 1)
-                    .min(KEY_BATCH_KEPT);
-                bytes.reserve(batch);
-            }
-            bytes.put_slice(prefix);
-            bytes.put_slice(key);
-            ends.push(bytes.len());
+    ends.clear();
+    while let Some(key) = keys.next() {
+        let key = key.as_ref();
+        if let Err(error) = check_key(prefix, key, allow_unicode) {
+            bytes.clear();
+            return Err(error);
         }
-        let all = bytes.split().freeze();
-        // A batch this large goes with its keys: the thread does not keep
-        // its buffer (nor its list of ends) for the next calls.
-        if all.len() > KEY_BATCH_KEPT {
-            *bytes = BytesMut::with_capacity(KEY_BUFFER);
-            *ends = Vec::new();
+        if ends.is_empty() {
+            // Room for the whole batch, guessed from its first key, so it
+            // is not copied as it grows.
+            let batch = (prefix.len() + key.len())
+                .saturating_mul(keys.size_hint().0 + 1)
+                .min(KEY_BATCH_KEPT);
+            bytes.reserve(batch);
         }
-        let mut start = 0;
-        Ok(ends
-            .iter()
-            .map(|&end| {
-                let key = all.slice(start..end);
-                start = end;
-                key
-            })
-            .collect())
-    })
+        bytes.put_slice(prefix);
+        bytes.put_slice(key);
+        ends.push(bytes.len());
+    }
+    let all = bytes.split().freeze();
+    let mut start = 0;
+    let wire = ends
+        .iter()
+        .map(|&end| {
+            let key = all.slice(start..end);
+            start = end;
+            key
+        })
+        .collect();
+    // A batch this large goes with its keys: the thread does not keep its
+    // buffer (nor its list of ends) for the next calls.
+    if all.len() > KEY_BATCH_KEPT {
+        *buffer = KeyBuffer::new();
+    }
+    Ok(wire)
 }
 
 /// Bytes of a key buffer when it is made: room for a few calls' keys.
@@ -94,11 +108,26 @@ struct KeyBuffer {
     ends: Vec<usize>,
 }
 
+impl KeyBuffer {
+    fn new() -> Self {
+        KeyBuffer {
+            bytes: BytesMut::with_capacity(KEY_BUFFER),
+            ends: Vec::new(),
+        }
+    }
+
+    /// What the thread's slot holds while a batch has its buffer: nothing
+    /// allocated (a key cut meanwhile gets memory of its own).
+    fn placeholder() -> Self {
+        KeyBuffer {
+            bytes: BytesMut::new(),
+            ends: Vec::new(),
+        }
+    }
+}
+
 thread_local! {
-    static KEYS: std::cell::RefCell<KeyBuffer> = std::cell::RefCell::new(KeyBuffer {
-        bytes: BytesMut::with_capacity(KEY_BUFFER),
-        ends: Vec::new(),
-    });
+    static KEYS: std::cell::RefCell<KeyBuffer> = std::cell::RefCell::new(KeyBuffer::new());
 }
 
 /// Checks one key against every rule, with the prefix counted in its length.
@@ -302,6 +331,24 @@ mod tests {
             assert_eq!(&a[..], format!("p:{key}").as_bytes());
             assert_eq!(a, b);
         }
+    }
+
+    #[test]
+    fn a_batch_whose_keys_cut_other_keys_as_they_come_keeps_every_key_whole() {
+        // The caller's iterator runs between the batch's keys; here it cuts
+        // keys of its own (as building another request would).
+        let mut others = Vec::new();
+        let keys = wire_keys(
+            b"p:",
+            ["a", "bb", "ccc"].into_iter().inspect(|key| {
+                others.push(wire_key(b"q:", key.as_bytes(), false).unwrap());
+            }),
+            false,
+        )
+        .unwrap();
+        assert_eq!(keys, [&b"p:a"[..], b"p:bb", b"p:ccc"]);
+        assert_eq!(others, [&b"q:a"[..], b"q:bb", b"q:ccc"]);
+        assert_eq!(&wire_key(b"", b"next", false).unwrap()[..], b"next");
     }
 
     #[test]
