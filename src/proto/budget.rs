@@ -145,16 +145,31 @@ impl Budget {
         Ok(())
     }
 
-    /// Checks that a data block of `len` bytes (with its `\r\n`, and
-    /// `decoded` bytes of bookkeeping) declared by `header` still fits,
-    /// before waiting for it: a hostile length fails at once. The block is
-    /// charged when it is taken.
-    pub(super) fn check_block(&self, len: u64, decoded: usize, header: &[u8]) -> Result<usize> {
-        let (room, shared) = self.room();
-        match usize::try_from(len) {
-            Ok(len) if len.saturating_add(2 + decoded) <= room => Ok(len),
-            _ => Err(self.exceeded(shared, &crate::error::quote(header, 64))),
+    /// Charges a `header_len`-byte header line and the data block of `len`
+    /// bytes it declares (with its `\r\n`, and `decoded` bytes of
+    /// bookkeeping) before the block arrives: a hostile length fails at once,
+    /// and the room the block will take is the reply's from the start.
+    pub(super) fn charge_block(
+        &mut self,
+        header_len: usize,
+        len: u64,
+        decoded: usize,
+        header: &[u8],
+    ) -> Result<usize> {
+        let block = usize::try_from(len).ok().and_then(|len| {
+            len.checked_add(2 + decoded + header_len)
+                .map(|cost| (len, cost))
+        });
+        let Some((len, cost)) = block.filter(|&(_, cost)| cost <= self.own_room()) else {
+            return Err(self.exceeded(false, &crate::error::quote(header, 64)));
+        };
+        if let Some(shared) = &self.shared {
+            if !shared.take(cost) {
+                return Err(self.exceeded(true, &crate::error::quote(header, 64)));
+            }
         }
+        self.used += cost;
+        Ok(len)
     }
 
     /// The next line of `buf`, no longer than `line_limit` nor than the room
@@ -232,10 +247,34 @@ mod tests {
     fn data_blocks_must_fit_with_their_trailer() {
         let mut budget = Budget::new(100);
         budget.charge(10, 0).unwrap();
-        assert_eq!(budget.check_block(88, 0, b"VA 88").unwrap(), 88);
-        assert!(budget.check_block(89, 0, b"VA 89").is_err());
-        assert!(budget.check_block(80, 9, b"VA 80").is_err());
-        assert!(budget.check_block(u64::MAX, 0, b"VA").is_err());
+        assert!(budget.charge_block(0, 89, 0, b"VA 89").is_err());
+        assert!(budget.charge_block(0, 80, 9, b"VA 80").is_err());
+        assert!(budget.charge_block(0, u64::MAX, 0, b"VA").is_err());
+        assert_eq!(budget.charge_block(0, 88, 0, b"VA 88").unwrap(), 88);
+    }
+
+    #[test]
+    fn a_block_is_charged_with_its_header_before_it_arrives() {
+        let shared = SharedReplyBudget::new(100);
+        let mut budget = Budget::new(100);
+        budget.share(shared.clone());
+        // 10 header bytes, 80 of data, its `\r\n` and 8 of bookkeeping.
+        assert_eq!(budget.charge_block(10, 80, 8, b"VALUE k 0 80").unwrap(), 80);
+        assert_eq!(shared.used(), 100);
+        let error = budget.charge_block(0, 0, 0, b"VALUE k 0 0").unwrap_err();
+        assert!(error.to_string().contains("max_reply_len"), "{error}");
+        // A failed charge takes nothing; a length past `usize` fails too.
+        budget.reset();
+        assert!(budget.charge_block(10, 89, 0, b"VALUE k 0 89").is_err());
+        assert!(budget.charge_block(1, u64::MAX, 0, b"VALUE").is_err());
+        assert_eq!(shared.used(), 0);
+        // The shared budget's room, when it is the smaller, says so.
+        let mut other = Budget::new(100);
+        other.share(shared.clone());
+        other.charge(50, 0).unwrap();
+        let error = budget.charge_block(10, 40, 0, b"VALUE k 0 40").unwrap_err();
+        assert!(error.to_string().contains("reply_budget"), "{error}");
+        assert_eq!(shared.used(), 50);
     }
 
     #[test]
@@ -269,7 +308,7 @@ mod tests {
         // Within b's own limit, but not within what a left of the shared one.
         let error = b.charge(50, 0).unwrap_err();
         assert!(error.to_string().contains("reply_budget"), "{error}");
-        assert!(b.check_block(39, 0, b"VA 39").is_err());
+        assert!(b.charge_block(0, 39, 0, b"VA 39").is_err());
         assert!(b.find_line(&[b'a'; 50], &mut 0, 64).is_err());
         b.charge(40, 0).unwrap();
         assert_eq!(shared.used(), 100);

@@ -46,10 +46,6 @@ pub struct ResponseDecoder {
     scanned: usize,
     /// The `VALUE` header parsed whose data block has not fully arrived.
     pending: Option<PendingValue>,
-    /// The key of `pending`, sliced from its header line: slicing the read
-    /// buffer costs a reference count, where cloning the request's key would
-    /// allocate.
-    pending_key: Bytes,
     /// Index of the first request key a next `VALUE` may name.
     next_key: usize,
     /// The values of the retrieval reply in progress.
@@ -92,7 +88,6 @@ impl ResponseDecoder {
             budget: Budget::new(max_reply_len),
             scanned: 0,
             pending: None,
-            pending_key: Bytes::new(),
             next_key: 0,
             values: Vec::new(),
             lines: Vec::new(),
@@ -156,7 +151,6 @@ impl ResponseDecoder {
         self.budget.reset();
         self.scanned = 0;
         self.pending = None;
-        self.pending_key = Bytes::new();
         self.next_key = 0;
         self.values.clear();
         self.lines.clear();
@@ -253,14 +247,18 @@ impl ResponseDecoder {
                 if buf.len() < len + 2 {
                     return Ok(None);
                 }
-                self.budget.charge(len + 2, VALUE_COST)?;
-                let data = buf.split_to(len).freeze();
-                buf.advance(2);
+                // One cut with the trailer, which the value's length hides:
+                // cheaper than a cut and an advance.
+                let mut data = buf.split_to(len + 2).freeze();
+                data.truncate(len);
                 if self.values.capacity() == 0 {
                     self.values.reserve(keys.len());
                 }
+                // The request's key, equal to the header's (`value_header`
+                // checked): a reference count, where slicing the header
+                // from the buffer costs a cut.
                 self.values.push(Value {
-                    key: std::mem::take(&mut self.pending_key),
+                    key: keys[pending.key].clone(),
                     flags: pending.flags,
                     cas: pending.cas,
                     data,
@@ -279,13 +277,10 @@ impl ResponseDecoder {
                 return Ok(Some(Ok(Response::Values(std::mem::take(&mut self.values)))));
             }
             if let Some(header) = text_of.strip_prefix(b"VALUE ") {
-                self.budget.charge(line.total, 0)?;
-                let pending = self.value_header(header, keys, cas)?;
-                let key_len = keys[pending.key].len();
+                let pending = self.value_header(header, line.total, keys, cas)?;
                 self.next_key = pending.key + 1;
                 self.pending = Some(pending);
-                let header_line = buf.split_to(line.total).freeze();
-                self.pending_key = header_line.slice(b"VALUE ".len()..b"VALUE ".len() + key_len);
+                buf.advance(line.total);
                 continue;
             }
             if let Some(error) = error_line(text_of) {
@@ -297,8 +292,16 @@ impl ResponseDecoder {
     }
 
     /// Parses `<key> <flags> <bytes>[ <cas>]`, checking the key against the
-    /// request and the length against the limit.
-    fn value_header(&self, header: &[u8], keys: &[Bytes], cas: bool) -> Result<PendingValue> {
+    /// request, and charges the header line (`line_len` bytes) and the data
+    /// block it declares to the reply at once, so a hostile length fails
+    /// before its bytes are awaited.
+    fn value_header(
+        &mut self,
+        header: &[u8],
+        line_len: usize,
+        keys: &[Bytes],
+        cas: bool,
+    ) -> Result<PendingValue> {
         let bad = || Error::protocol("malformed VALUE line", header);
         let mut fields = [&b""[..]; 4];
         let mut count = 0;
@@ -320,13 +323,20 @@ impl ResponseDecoder {
             .and_then(|flags| u32::try_from(flags).ok())
             .ok_or_else(bad)?;
         let len = parse_u64(fields[2]).ok_or_else(bad)?;
-        let len = self.budget.check_block(len, VALUE_COST, header)?;
-        let key = keys
-            .iter()
-            .skip(self.next_key)
-            .position(|key| key[..] == *fields[0])
-            .map(|offset| self.next_key + offset)
-            .ok_or_else(|| Error::protocol("value for a key not requested", header))?;
+        let len = self
+            .budget
+            .charge_block(line_len, len, VALUE_COST, header)?;
+        // Values come in the order of the keys, hits only: the next key is
+        // the usual match.
+        let key = match keys.get(self.next_key) {
+            Some(next) if next[..] == *fields[0] => self.next_key,
+            _ => keys
+                .iter()
+                .skip(self.next_key)
+                .position(|key| key[..] == *fields[0])
+                .map(|offset| self.next_key + offset)
+                .ok_or_else(|| Error::protocol("value for a key not requested", header))?,
+        };
         Ok(PendingValue {
             key,
             flags,

@@ -668,12 +668,13 @@ fn keeps_progress_between_calls() {
 }
 
 #[test]
-fn data_blocks_are_slices_of_the_read_buffer() {
+fn data_blocks_are_slices_of_the_read_buffer_and_keys_the_requests_own() {
     let mut buf = BytesMut::from(&b"VALUE a 0 5\r\nhello\r\nVALUE b 0 3\r\nEND\r\nEND\r\n"[..]);
     let start = buf.as_ptr() as usize;
     let range = start..start + buf.len();
+    let request = get(&["a", "b"]);
     let response = ResponseDecoder::new()
-        .decode(&get(&["a", "b"]), &mut buf)
+        .decode(&request, &mut buf)
         .unwrap()
         .unwrap()
         .unwrap();
@@ -682,12 +683,11 @@ fn data_blocks_are_slices_of_the_read_buffer() {
     };
     assert_eq!(values.len(), 2);
     assert_eq!(&values[1].data[..], b"END");
-    for value in values {
+    for (value, key) in values.iter().zip(request.keys()) {
         let data = value.data.as_ptr() as usize;
         assert!(range.contains(&data), "data copied out of the buffer");
         assert!(range.contains(&(data + value.data.len() - 1)));
-        let key = value.key.as_ptr() as usize;
-        assert!(range.contains(&key), "key copied out of the buffer");
+        assert_eq!(value.key.as_ptr(), key.as_ptr(), "key copied");
     }
 }
 

@@ -214,15 +214,15 @@ impl MetaDecoder {
             }
             let frame = buf.split_to(line.total).freeze().slice(..line.content);
             let (reply, len) = parse_line(&frame)?;
-            budget.charge(line.total, REPLY_COST + reply.flags.len() * FLAG_COST)?;
-            // A hostile length fails here, before its bytes are waited for.
-            let len = len
-                .map(|len| budget.check_block(len, 0, &frame))
-                .transpose()?;
-            match len {
-                None => return Ok(Some(Ok(reply))),
-                Some(len) => self.pending = Some((reply, len)),
-            }
+            let decoded = REPLY_COST + reply.flags.len() * FLAG_COST;
+            let Some(len) = len else {
+                budget.charge(line.total, decoded)?;
+                return Ok(Some(Ok(reply)));
+            };
+            // The line and its block at once: a hostile length fails here,
+            // before its bytes are waited for.
+            let len = budget.charge_block(line.total, len, decoded, &frame)?;
+            self.pending = Some((reply, len));
         }
         let Some((_, len)) = &self.pending else {
             return Ok(None);
@@ -240,12 +240,13 @@ impl MetaDecoder {
         if buf.len() < len + 2 {
             return Ok(None);
         }
-        budget.charge(len + 2, 0)?;
         let Some((mut reply, _)) = self.pending.take() else {
             return Ok(None);
         };
-        reply.data = Some(buf.split_to(len).freeze());
-        buf.advance(2);
+        // One cut with the trailer, which the value's length hides.
+        let mut data = buf.split_to(len + 2).freeze();
+        data.truncate(len);
+        reply.data = Some(data);
         Ok(Some(Ok(reply)))
     }
 }

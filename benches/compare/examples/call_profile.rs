@@ -201,6 +201,18 @@ fn main() {
         return;
     }
     let count: usize = args.next().expect(usage).parse().expect("a count");
+    if work == "peer_get" {
+        tokio.block_on(async {
+            let mut peer = async_memcached::Client::new(format!("tcp://{address}"))
+                .await
+                .unwrap();
+            for _ in 0..count {
+                use async_memcached::AsciiProtocol;
+                assert!(peer.get("key1").await.unwrap().is_some());
+            }
+        });
+        return;
+    }
     tokio.block_on(async {
         for _ in 0..count {
             call(&client, &data, &work).await;
