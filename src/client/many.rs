@@ -111,10 +111,10 @@ impl<B: Backend, S: Serde> Client<B, S> {
                 Ok(response) => {
                     let response = as_classic(response, done.clone());
                     if response != done && response != Response::NoReply {
-                        missed.push(self.user_key(key));
+                        missed.push(self.user_key(key.clone()));
                     }
                 }
-                Err(error) if error.is_server_reply() => missed.push(self.user_key(key)),
+                Err(error) if error.is_server_reply() => missed.push(self.user_key(key.clone())),
                 Err(error) => return Err(error),
             }
         }

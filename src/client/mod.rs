@@ -24,7 +24,7 @@ mod options;
 pub(crate) mod stats;
 mod ttl;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 pub use call::{Call, FlushKind, PlainKind, StorageKind};
 pub use many::{DeleteMany, SetMany};
@@ -121,9 +121,16 @@ impl<B: Backend, S: Serde> Client<B, S> {
         }
     }
 
-    /// The user's key back from a key as sent.
-    fn user_key(&self, wire: &Bytes) -> Bytes {
-        wire.slice(self.options.key_prefix.len().min(wire.len())..)
+    /// The user's key back from a key as sent: the same bytes without the
+    /// prefix (moved, so no reference count is taken).
+    fn user_key(&self, mut wire: Bytes) -> Bytes {
+        wire.advance(self.options.key_prefix.len().min(wire.len()));
+        wire
+    }
+
+    /// [`user_key`](Self::user_key), borrowed.
+    fn user_key_of<'a>(&self, wire: &'a [u8]) -> &'a [u8] {
+        &wire[self.options.key_prefix.len().min(wire.len())..]
     }
 }
 

@@ -257,8 +257,8 @@ impl<B: Backend, S: Serde> Client<B, S> {
     }
 
     fn deserialize(&self, value: Value) -> Result<S::Value> {
-        let key = self.user_key(&value.key);
-        self.serde.deserialize(&key, value.data, value.flags)
+        let key = self.user_key_of(&value.key);
+        self.serde.deserialize(key, value.data, value.flags)
     }
 
     fn with_cas(&self, value: Value) -> Result<(S::Value, u64)> {
@@ -293,7 +293,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
         make: impl Fn(Option<u64>, S::Value) -> T + 'a,
     ) -> impl Iterator<Item = (Bytes, Result<T>)> + 'a {
         values.into_iter().map(move |value| {
-            let key = self.user_key(&value.key);
+            let key = self.user_key(value.key);
             let cas = value.cas;
             let data = self.serde.deserialize(&key, value.data, value.flags);
             (key, data.map(|data| make(cas, data)))

@@ -7,6 +7,7 @@
 //! request leaves the queue (written, or freed because its caller gave up);
 //! the call's place when the call ends.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use event_listener::Event;
@@ -15,8 +16,12 @@ use crate::Request;
 
 pub(crate) struct Budget {
     used: Mutex<Used>,
-    /// Notified whenever room is given back, so waiters look again.
+    /// Notified whenever room is given back while someone waits, so
+    /// waiters look again.
     freed: Event,
+    /// Callers waiting for room: with none, giving room back notifies no
+    /// one (a notification takes the event's lock).
+    waiting: AtomicUsize,
     max_calls: usize,
     max_bytes: usize,
 }
@@ -44,6 +49,7 @@ impl Budget {
         Arc::new(Budget {
             used: Mutex::new(Used::default()),
             freed: Event::new(),
+            waiting: AtomicUsize::new(0),
             max_calls: max_calls.max(1),
             max_bytes: max_bytes.max(1),
         })
@@ -65,13 +71,8 @@ impl Budget {
         let weights: Vec<usize> = requests.iter().map(weight).collect();
         let bytes: usize = weights.iter().sum();
         let calls = requests.len();
-        loop {
-            // Listen before looking, so room given back in between is not missed.
-            let listener = self.freed.listen();
-            if self.try_take(calls, bytes) {
-                break;
-            }
-            listener.await;
+        if !self.try_take(calls, bytes) {
+            self.wait_for(calls, bytes).await;
         }
         let permits = weights
             .into_iter()
@@ -96,13 +97,7 @@ impl Budget {
         let bytes = weight(request);
         // Room is usually there: look before listening, which allocates.
         if !self.try_take(1, bytes) {
-            loop {
-                let listener = self.freed.listen();
-                if self.try_take(1, bytes) {
-                    break;
-                }
-                listener.await;
-            }
+            self.wait_for(1, bytes).await;
         }
         let calls = CallsPermit {
             budget: self.clone(),
@@ -113,6 +108,21 @@ impl Budget {
             bytes,
         };
         (calls, bytes)
+    }
+
+    /// Takes room for `calls` and `bytes` once it is given back.
+    async fn wait_for(&self, calls: usize, bytes: usize) {
+        // Counted before the first look: room given back after that look
+        // sees the count, and notifies.
+        let _waiting = Waiting::on(&self.waiting);
+        loop {
+            // Listen before looking, so room given back in between is not missed.
+            let listener = self.freed.listen();
+            if self.try_take(calls, bytes) {
+                return;
+            }
+            listener.await;
+        }
     }
 
     fn try_take(&self, calls: usize, bytes: usize) -> bool {
@@ -131,7 +141,26 @@ impl Budget {
         used.calls -= calls;
         used.bytes -= bytes;
         drop(used);
-        self.freed.notify(usize::MAX);
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.freed.notify(usize::MAX);
+        }
+    }
+}
+
+/// One caller counted among the waiters while it waits (or until its future
+/// is dropped).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn on(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -187,6 +216,44 @@ mod tests {
             value: Bytes::from(vec![0; len]),
             noreply: false,
         })
+    }
+
+    #[test]
+    fn a_waiting_caller_is_woken_when_room_is_given_back() {
+        use std::future::Future;
+        use std::task::{Context, Poll};
+
+        let budget = Budget::new(1, 1000);
+        let block = futures_lite::future::block_on;
+        let request = set(10);
+        let first = block(budget.admit_one(&request));
+        let woken = Arc::new(WakeCount::default());
+        let waker = std::task::Waker::from(woken.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut second = Box::pin(budget.admit_one(&request));
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(budget.waiting.load(Ordering::SeqCst), 1);
+        drop(first);
+        assert!(woken.0.load(Ordering::SeqCst) > 0, "not woken");
+        assert!(matches!(second.as_mut().poll(&mut cx), Poll::Ready(_)));
+        assert_eq!(budget.waiting.load(Ordering::SeqCst), 0);
+        drop(second);
+        // A waiter that gives up is no longer counted.
+        let held = block(budget.admit_one(&request));
+        let mut gave_up = Box::pin(budget.admit_one(&request));
+        assert!(gave_up.as_mut().poll(&mut cx).is_pending());
+        drop(gave_up);
+        assert_eq!(budget.waiting.load(Ordering::SeqCst), 0);
+        drop(held);
+    }
+
+    #[derive(Default)]
+    struct WakeCount(AtomicUsize);
+
+    impl std::task::Wake for WakeCount {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     #[test]

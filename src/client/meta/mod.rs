@@ -227,7 +227,7 @@ impl<B: Backend, S: Serde> Client<B, S> {
 
     /// The user's key from a reply's `k` flag.
     fn returned_key(&self, returned: &Returned) -> Option<Bytes> {
-        returned.key.as_ref().map(|key| self.user_key(key))
+        returned.key.clone().map(|key| self.user_key(key))
     }
 }
 
