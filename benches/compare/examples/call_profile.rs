@@ -10,9 +10,10 @@
 //! ```
 //!
 //! Work names: `get`, `set`, `get_many` (100 keys), `batch` (64 `noreply`
-//! sets and a `version`), `large` (a 512 KiB get). Fixed work runs on a
-//! current-thread tokio runtime, so the caller drives its socket and every
-//! instruction of a call is on one thread.
+//! sets and a `version`), `large` (a 512 KiB get), and `peer_get`:
+//! async-memcached's get of the same key, the reference for `get`. Fixed
+//! work runs on a current-thread tokio runtime, so the caller drives its
+//! socket and every instruction of a call is on one thread.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
@@ -21,6 +22,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+use async_memcached::AsciiProtocol;
 use bytes::Bytes;
 use memclient::serde::RawBytes;
 use memclient::{Client, Config, Connection};
@@ -207,7 +209,6 @@ fn main() {
                 .await
                 .unwrap();
             for _ in 0..count {
-                use async_memcached::AsciiProtocol;
                 assert!(peer.get("key1").await.unwrap().is_some());
             }
         });

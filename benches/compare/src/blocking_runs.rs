@@ -61,7 +61,7 @@ fn op<B: Backend>(
     };
     match workload {
         // Not run for this client (see `Contestant::runs`).
-        Workload::SetNoreply64 => return Err("not run for this client".into()),
+        Workload::SetNoreply64 | Workload::Joined64 => return Err("not run for this client".into()),
         Workload::Get | Workload::Tasks64 | Workload::Pool8 => {
             check_len("get", get(data.key(task, i))?, SMALL_LEN)?;
         }

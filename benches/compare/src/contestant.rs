@@ -84,7 +84,8 @@ impl Contestant {
 
     /// The row's name for `workload`, saying how concurrency is shared.
     pub fn label(self, workload: Workload) -> String {
-        let (one_conn, pool) = (workload == Workload::Tasks64, workload == Workload::Pool8);
+        let one_conn = matches!(workload, Workload::Tasks64 | Workload::Joined64);
+        let pool = workload == Workload::Pool8;
         let how = |one: &str, many: &str| match () {
             _ if one_conn => format!(" ({one})"),
             _ if pool => format!(" ({many})"),
@@ -127,14 +128,17 @@ impl Contestant {
     }
 
     /// False for the rows a workload leaves out: only memclient (and the raw
-    /// loop, for reference) has a meta multi-get and batched `noreply` sets
-    /// with a round trip to close each batch; the layered rows run the
-    /// workloads where a per-call cost shows.
+    /// loop, for reference) has a meta multi-get, batched `noreply` sets
+    /// with a round trip to close each batch, and calls that one task can
+    /// have in flight together on one connection (the peers' take `&mut
+    /// self`); the layered rows run the workloads where a per-call cost shows.
     pub fn runs(self, workload: Workload) -> bool {
         match (self, workload) {
             (Contestant::Layered { .. }, _) => layered_runs::runs(workload),
-            (Contestant::Blocking, Workload::SetNoreply64) => false,
-            (_, Workload::GetManyMeta | Workload::SetNoreply64) => self.kind() != Kind::Peer,
+            (Contestant::Blocking, Workload::SetNoreply64 | Workload::Joined64) => false,
+            (_, Workload::GetManyMeta | Workload::SetNoreply64 | Workload::Joined64) => {
+                self.kind() != Kind::Peer
+            }
             _ => true,
         }
     }

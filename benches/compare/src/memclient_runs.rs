@@ -122,6 +122,17 @@ pub async fn op<B: Backend>(
             check_len("get 512 KiB", value.map(|v| v.len()), data.large.len())?;
         }
         Workload::SetLarge => stored(client.set(&data.large_key, data.large.clone()).await)?,
+        Workload::Joined64 => {
+            let gets = (0..TASKS).map(|task| client.get(data.key(task, i)));
+            for value in futures_util::future::join_all(gets).await {
+                check_len(
+                    "joined get",
+                    value.map_err(error)?.map(|v| v.len()),
+                    SMALL_LEN,
+                )?;
+            }
+            return Ok(TASKS as u64);
+        }
         Workload::SetNoreply64 => {
             let items = (0..TASKS).map(|task| (data.key(task, i), data.small.clone()));
             client.set_many(items).noreply(true).await.map_err(error)?;

@@ -233,8 +233,9 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
                 Ok(got.values)
             })
         }
-        // One connection, 64 requests per write: all 64 tasks' gets at once.
-        Workload::Tasks64 => {
+        // One connection, 64 requests per write: all 64 tasks' (or joined
+        // gets') requests at once.
+        Workload::Tasks64 | Workload::Joined64 => {
             let mut conn = RawConn::connect(address)?;
             measure::sync_sequential(plan, |i| {
                 let batch = (0..TASKS).map(|task| commands.gets[key_index(task, i)].as_slice());

@@ -19,6 +19,9 @@ pub enum Workload {
     GetManyMeta,
     /// 64 concurrent tasks doing gets through one client on one connection.
     Tasks64,
+    /// 64 gets in flight from one task (`join_all`) on one connection, then
+    /// the next 64: the fan-out of a request handler.
+    Joined64,
     /// The same 64 tasks through a pool of 8 connections.
     Pool8,
     /// Sequential `get` of a 512 KiB value.
@@ -35,12 +38,13 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in table order.
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 11] = [
         Workload::Get,
         Workload::Set,
         Workload::GetMany,
         Workload::GetManyMeta,
         Workload::Tasks64,
+        Workload::Joined64,
         Workload::Pool8,
         Workload::GetLarge,
         Workload::SetLarge,
@@ -56,6 +60,7 @@ impl Workload {
             Workload::GetMany => "get_many 100 keys",
             Workload::GetManyMeta => "get_many 100 keys, meta",
             Workload::Tasks64 => "64 tasks get, 1 conn",
+            Workload::Joined64 => "64 gets joined in 1 task, 1 conn",
             Workload::Pool8 => "64 tasks get, pool 8",
             Workload::GetLarge => "get 512 KiB",
             Workload::SetLarge => "set 512 KiB",

@@ -73,7 +73,7 @@ async fn op(client: &mut Client, workload: Workload, data: &Data, task: usize, i
     let len = |v: Option<async_memcached::Value>| v.and_then(|v| v.data).map(|d| d.len());
     match workload {
         // Not run for this client (see `Contestant::runs`).
-        Workload::SetNoreply64 => return Err("not run for this client".into()),
+        Workload::SetNoreply64 | Workload::Joined64 => return Err("not run for this client".into()),
         Workload::Get | Workload::Tasks64 | Workload::Pool8 => {
             let value = client.get(data.key(task, i)).await.map_err(error)?;
             check_len("get", len(value), SMALL_LEN)?;

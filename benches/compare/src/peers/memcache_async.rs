@@ -96,7 +96,7 @@ async fn op(client: &mut Client, workload: Workload, data: &Data, task: usize, i
     let error = |e: std::io::Error| e.to_string();
     match workload {
         // Not run for this client (see `Contestant::runs`).
-        Workload::SetNoreply64 => return Err("not run for this client".into()),
+        Workload::SetNoreply64 | Workload::Joined64 => return Err("not run for this client".into()),
         Workload::Get | Workload::Tasks64 | Workload::Pool8 => {
             check_len("get", get(client, data.key(task, i)).await?, SMALL_LEN)?;
         }
