@@ -281,6 +281,7 @@ impl ResponseDecoder {
                 self.next_key = pending.key + 1;
                 self.pending = Some(pending);
                 buf.advance(line.total);
+                reserve_block(buf, pending.len);
                 continue;
             }
             if let Some(error) = error_line(text_of) {
@@ -398,6 +399,17 @@ impl ResponseDecoder {
             frame.truncate(line.content);
             self.lines.push(frame);
         }
+    }
+}
+
+/// Makes room in `buf` for the rest of a `len`-byte data block and its
+/// trailer at once, when its header has arrived (and the reply's budget has
+/// taken the block): grown read by read instead, the buffer would copy what
+/// came of a large value again at each step.
+pub(super) fn reserve_block(buf: &mut BytesMut, len: usize) {
+    let missing = (len + 2).saturating_sub(buf.len());
+    if missing > 0 {
+        buf.reserve(missing);
     }
 }
 

@@ -692,6 +692,31 @@ fn data_blocks_are_slices_of_the_read_buffer_and_keys_the_requests_own() {
 }
 
 #[test]
+fn a_large_block_gets_its_room_when_its_header_arrives() {
+    let mut buf = BytesMut::from(&b"VALUE a 0 300000\r\nxyz"[..]);
+    let mut decoder = ResponseDecoder::new();
+    let request = get(&["a"]);
+    assert!(decoder.decode(&request, &mut buf).unwrap().is_none());
+    // The rest of the block and its trailer fit without the buffer growing
+    // again (each growth would copy what came so far).
+    assert!(buf.capacity() >= 300_002, "{}", buf.capacity());
+    let before = buf.as_ptr();
+    buf.extend_from_slice(&vec![b'x'; 300_000 - 3]);
+    buf.extend_from_slice(b"\r\n");
+    assert_eq!(buf.as_ptr(), before, "the buffer moved");
+    buf.extend_from_slice(b"END\r\n");
+    let reply = decoder
+        .decode(&request, &mut buf)
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let Response::Values(values) = reply else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(values[0].data.len(), 300_000);
+}
+
+#[test]
 fn replies_split_anywhere_decode_the_same() {
     let tricky = b"VALUE a 1 13\r\nEND\r\nVALUE a \r\nVALUE b 2 0\r\n\r\nVALUE c 3 7\r\nx\r\ny\r\nz\r\nEND\r\n";
     let tricky_values = Response::Values(vec![

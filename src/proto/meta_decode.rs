@@ -222,6 +222,7 @@ impl MetaDecoder {
             // The line and its block at once: a hostile length fails here,
             // before its bytes are waited for.
             let len = budget.charge_block(line.total, len, decoded, &frame)?;
+            super::decode::reserve_block(buf, len);
             self.pending = Some((reply, len));
         }
         let Some((_, len)) = &self.pending else {
