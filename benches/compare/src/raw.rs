@@ -1,23 +1,31 @@
 //! The raw loop: command bytes prepared in advance, written to a plain
-//! `std::net::TcpStream`, replies read through a `BufReader` and parsed just
-//! enough to find their end. No client does less work per request, so its
-//! rate marks the limit of the wire (loopback syscalls and the server) for
+//! `std::net::TcpStream` (or a blocking rustls stream over one, for the TLS
+//! rows), replies read through a `BufReader` and parsed just enough to find
+//! their end. No client does less work per request, so its rate marks the
+//! limit of the wire (loopback syscalls, the server, and the encryption) for
 //! each workload.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use crate::measure::{self, Plan};
 use crate::workload::{check_len, Data, MixOp, Workload, POOL, SMALL_LEN, TASKS};
 
-/// One connection with its reusable buffers.
-pub struct RawConn {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+/// One connection with its reusable buffers. Writes go to the stream under
+/// the read buffer, which buffers only reads.
+pub struct RawConn<S = TcpStream> {
+    reader: BufReader<S>,
     line: Vec<u8>,
     value: Vec<u8>,
     out: Vec<u8>,
 }
+
+/// A blocking TLS stream over TCP.
+pub type TlsStream = StreamOwned<ClientConnection, TcpStream>;
 
 /// The replies to a batch of gets: how many values, and the length of the last.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,19 +34,43 @@ struct Got {
     last_len: Option<usize>,
 }
 
+fn tcp(address: &str) -> Result<TcpStream, String> {
+    let stream = TcpStream::connect(address).map_err(|e| format!("connect: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    Ok(stream)
+}
+
 impl RawConn {
     /// Connects to `address` with TCP_NODELAY, as the clients do.
     pub fn connect(address: &str) -> Result<RawConn, String> {
-        let stream = TcpStream::connect(address).map_err(|e| format!("connect: {e}"))?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        let writer = stream.try_clone().map_err(|e| e.to_string())?;
-        Ok(RawConn {
+        tcp(address).map(RawConn::over)
+    }
+}
+
+impl RawConn<TlsStream> {
+    /// Connects to `address` and completes a TLS handshake with `config`,
+    /// verifying the server's certificate for its IP address.
+    pub fn connect_tls(address: &str, config: &Arc<ClientConfig>) -> Result<Self, String> {
+        let mut stream = tcp(address)?;
+        let host = address.rsplit_once(':').map_or(address, |(host, _)| host);
+        let name = ServerName::try_from(host.to_string()).map_err(|e| format!("{host}: {e}"))?;
+        let mut tls = ClientConnection::new(config.clone(), name).map_err(|e| e.to_string())?;
+        while tls.is_handshaking() {
+            tls.complete_io(&mut stream)
+                .map_err(|e| format!("TLS handshake: {e}"))?;
+        }
+        Ok(RawConn::over(StreamOwned::new(tls, stream)))
+    }
+}
+
+impl<S: Read + Write> RawConn<S> {
+    fn over(stream: S) -> Self {
+        RawConn {
             reader: BufReader::with_capacity(64 * 1024, stream),
-            writer,
             line: Vec::with_capacity(128),
             value: Vec::new(),
             out: Vec::with_capacity(64 * 1024),
-        })
+        }
     }
 
     /// Stores `value` under `key` (for filling the server before the run).
@@ -49,8 +81,10 @@ impl RawConn {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.writer
+        let stream = self.reader.get_mut();
+        stream
             .write_all(bytes)
+            .and_then(|()| stream.flush())
             .map_err(|e| format!("write: {e}"))
     }
 
@@ -205,18 +239,41 @@ impl Commands {
 
 /// Measures the raw loop on `workload`: units per second.
 pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Result<f64, String> {
+    run_on(workload, plan, data, || RawConn::connect(address))
+}
+
+/// [`run`] over TLS, trusting what `config` trusts.
+pub fn run_tls(
+    workload: Workload,
+    plan: &Plan,
+    data: &Data,
+    address: &str,
+    config: &Arc<ClientConfig>,
+) -> Result<f64, String> {
+    run_on(workload, plan, data, || {
+        RawConn::connect_tls(address, config)
+    })
+}
+
+/// [`run`] on the connections `connect` makes.
+fn run_on<S: Read + Write + Send>(
+    workload: Workload,
+    plan: &Plan,
+    data: &Data,
+    connect: impl Fn() -> Result<RawConn<S>, String>,
+) -> Result<f64, String> {
     let commands = Commands::new(data);
     let key_index = Data::index;
     match workload {
         Workload::Get => {
-            let mut conn = RawConn::connect(address)?;
+            let mut conn = connect()?;
             measure::sync_sequential(plan, |i| {
                 let got = conn.get(&commands.gets[key_index(0, i)])?;
                 check_len("raw get", got.last_len, SMALL_LEN).map(|()| 1)
             })
         }
         Workload::Set => {
-            let mut conn = RawConn::connect(address)?;
+            let mut conn = connect()?;
             measure::sync_sequential(plan, |i| {
                 conn.write(&commands.sets[key_index(0, i)])?;
                 conn.read_stored().map(|()| 1)
@@ -224,7 +281,7 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
         }
         // The peers never run the meta row; the raw loop runs its classic get there.
         Workload::GetMany | Workload::GetManyMeta => {
-            let mut conn = RawConn::connect(address)?;
+            let mut conn = connect()?;
             measure::sync_sequential(plan, |_| {
                 let got = conn.get(&commands.get_many)?;
                 if got.values != data.many.len() as u64 {
@@ -236,7 +293,7 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
         // One connection, 64 requests per write: all 64 tasks' (or joined
         // gets') requests at once.
         Workload::Tasks64 | Workload::Joined64 => {
-            let mut conn = RawConn::connect(address)?;
+            let mut conn = connect()?;
             measure::sync_sequential(plan, |i| {
                 let batch = (0..TASKS).map(|task| commands.gets[key_index(task, i)].as_slice());
                 conn.pipelined_gets(batch)
@@ -245,8 +302,8 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
         // Eight connections on eight threads, 8 requests per write on each:
         // the same 64 requests in flight.
         Workload::Pool8 => {
-            let conns: Vec<std::sync::Mutex<RawConn>> = (0..POOL)
-                .map(|_| RawConn::connect(address).map(std::sync::Mutex::new))
+            let conns: Vec<std::sync::Mutex<RawConn<S>>> = (0..POOL)
+                .map(|_| connect().map(std::sync::Mutex::new))
                 .collect::<Result<_, _>>()?;
             let per_conn = TASKS / POOL;
             measure::threads(plan, POOL, |thread, i| {
@@ -257,14 +314,14 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
             })
         }
         Workload::GetLarge => {
-            let mut conn = RawConn::connect(address)?;
+            let mut conn = connect()?;
             measure::sync_sequential(plan, |_| {
                 let got = conn.get(&commands.get_large)?;
                 check_len("raw get 512 KiB", got.last_len, data.large.len()).map(|()| 1)
             })
         }
         Workload::SetLarge => {
-            let mut conn = RawConn::connect(address)?;
+            let mut conn = connect()?;
             measure::sync_sequential(plan, |_| {
                 conn.write(&commands.set_large)?;
                 conn.read_stored().map(|()| 1)
@@ -272,7 +329,7 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
         }
         // 64 noreply sets and a version in one write, then the version line.
         Workload::SetNoreply64 => {
-            let mut conn = RawConn::connect(address)?;
+            let mut conn = connect()?;
             measure::sync_sequential(plan, |i| {
                 let batch =
                     (0..TASKS).map(|task| commands.noreply_sets[key_index(task, i)].as_slice());
@@ -280,7 +337,7 @@ pub fn run(workload: Workload, plan: &Plan, data: &Data, address: &str) -> Resul
             })
         }
         Workload::Mix => {
-            let mut conn = RawConn::connect(address)?;
+            let mut conn = connect()?;
             measure::sync_sequential(plan, |i| {
                 match data.mix(i) {
                     MixOp::Set(key) => {

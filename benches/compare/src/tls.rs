@@ -1,7 +1,9 @@
 //! TLS beside plain text: memclient on smol against a second memcached
 //! started with `-Z` (certificates made by rcgen at start, ECDSA P-256,
-//! verified against their CA), for get, set and get_many. The plain rows are
-//! measured again here, in the same rounds, so the ratio compares like with like.
+//! verified against their CA), for get, set and get_many, each beside the raw
+//! loop over the same transport (a blocking rustls stream for TLS). The plain
+//! rows are measured again here, in the same rounds, so the ratios compare
+//! like with like.
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -13,9 +15,9 @@ use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, KeyUsagePurpose}
 
 use crate::contestant::Bench;
 use crate::cpu::{CpuUse, CpuWatch};
-use crate::memclient_runs;
 use crate::server::Server;
 use crate::workload::{Data, Workload};
+use crate::{memclient_runs, raw};
 
 /// The workloads with a TLS row.
 pub const WORKLOADS: [Workload; 3] = [Workload::Get, Workload::Set, Workload::GetMany];
@@ -24,6 +26,8 @@ pub const WORKLOADS: [Workload; 3] = [Workload::Get, Workload::Set, Workload::Ge
 pub struct TlsServer {
     pub server: Server,
     pub tls: TlsConfig,
+    /// The raw loop's TLS settings: the same CA, the same provider.
+    pub raw: Arc<rustls::ClientConfig>,
     dir: PathBuf,
 }
 
@@ -71,7 +75,13 @@ impl TlsServer {
             .roots(Roots::None)
             .add_ca_pem(ca.pem())
             .map_err(|e| e.to_string())?;
-        Ok(TlsServer { server, tls, dir })
+        let raw = raw_config(ca.der().clone()).map_err(|e| format!("raw TLS: {e}"))?;
+        Ok(TlsServer {
+            server,
+            tls,
+            raw,
+            dir,
+        })
     }
 
     fn config(&self) -> Config {
@@ -102,17 +112,58 @@ impl TlsServer {
     }
 }
 
-/// One workload's plain and TLS rates, a sample per round, and the CPU each
-/// round used.
+/// A client configuration trusting only `ca`, with rustls' `ring` provider
+/// (memclient's) and its default protocol versions.
+fn raw_config(
+    ca: rustls::pki_types::CertificateDer<'static>,
+) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// One workload's rates (memclient's and the raw loop's, plain and TLS), a
+/// sample per round, and the CPU each of memclient's rounds used.
 pub struct Row {
     pub workload: Workload,
     pub plain: Result<Vec<f64>, String>,
     pub tls: Result<Vec<f64>, String>,
+    pub raw_plain: Result<Vec<f64>, String>,
+    pub raw_tls: Result<Vec<f64>, String>,
     pub plain_cpu: Vec<(f64, CpuUse)>,
     pub tls_cpu: Vec<(f64, CpuUse)>,
 }
 
-/// Measures plain and TLS in alternation, `rounds` times per workload.
+/// Runs one cell and keeps its rate, or the first error.
+fn cell(
+    samples: &mut Result<Vec<f64>, String>,
+    label: String,
+    unit: &str,
+    run: impl FnOnce() -> Result<f64, String>,
+) -> Option<f64> {
+    let Ok(list) = samples else { return None };
+    eprint!("{label} ");
+    match run() {
+        Ok(rate) => {
+            eprintln!("{rate:>12.0} {unit}");
+            list.push(rate);
+            Some(rate)
+        }
+        Err(error) => {
+            eprintln!("FAILED: {error}");
+            *samples = Err(error);
+            None
+        }
+    }
+}
+
+/// Measures plain and TLS in alternation, `rounds` times per workload: the
+/// raw loop, then memclient, on each transport.
 pub fn measure(
     bench: &Bench,
     server: &TlsServer,
@@ -127,10 +178,22 @@ pub fn measure(
             workload,
             plain: Ok(Vec::new()),
             tls: Ok(Vec::new()),
+            raw_plain: Ok(Vec::new()),
+            raw_tls: Ok(Vec::new()),
             plain_cpu: Vec::new(),
             tls_cpu: Vec::new(),
         };
+        let (name, unit, plan) = (workload.name(), workload.unit(), &bench.plan);
         for round in 1..=rounds {
+            let label =
+                |client: &str| format!("compare: [{round}/{rounds}] {name:<22} {client:<40}");
+            let tls_address = &server.server.address;
+            cell(&mut row.raw_plain, label("raw loop plain"), unit, || {
+                raw::run(workload, plan, data, &bench.address)
+            });
+            cell(&mut row.raw_tls, label("raw loop TLS"), unit, || {
+                raw::run_tls(workload, plan, data, tls_address, &server.raw)
+            });
             let cells = [
                 (
                     "plain",
@@ -147,31 +210,15 @@ pub fn measure(
                     watches[1],
                 ),
             ];
-            for (name, config, samples, cpu, watch) in cells {
-                let Ok(list) = samples else { continue };
-                eprint!(
-                    "compare: [{round}/{rounds}] {:<22} memclient/smol {name:<25} ",
-                    workload.name()
-                );
-                let smol = || memclient::smol::Smol;
+            for (transport, config, samples, cpu, watch) in cells {
                 let mark = watch.mark();
-                match memclient_runs::run_config(
-                    &bench.smol,
-                    smol,
-                    workload,
-                    &bench.plan,
-                    data,
-                    config,
-                ) {
-                    Ok(rate) => {
-                        eprintln!("{rate:>12.0} {}", workload.unit());
-                        list.push(rate);
-                        cpu.extend(watch.since(&mark).map(|used| (rate, used)));
-                    }
-                    Err(error) => {
-                        eprintln!("FAILED: {error}");
-                        *samples = Err(error);
-                    }
+                let smol = || memclient::smol::Smol;
+                let client = format!("memclient/smol {transport}");
+                let rate = cell(samples, label(&client), unit, || {
+                    memclient_runs::run_config(&bench.smol, smol, workload, plan, data, config)
+                });
+                if let Some(rate) = rate {
+                    cpu.extend(watch.since(&mark).map(|used| (rate, used)));
                 }
             }
         }
@@ -208,10 +255,12 @@ fn cpu_per_unit(cpu: &[(f64, CpuUse)]) -> Option<(f64, f64)> {
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
         "TLS (memclient/smol, one pipelined connection, sequential calls; TLS 1.3 with \
-         rustls and ring against memcached -Z, certificate verified). CPU: µs of CPU per \
-         unit (op or key), client process / memcached, plain → TLS:\n\n\
-         | workload | plain | TLS | TLS / plain | CPU per unit, plain → TLS |\n\
-         |---|---:|---:|---:|---|\n",
+         rustls and ring against memcached -Z, certificate verified), beside the raw loop \
+         over the same transport (a blocking rustls stream for TLS). CPU: µs of CPU per \
+         unit (op or key) of memclient's cells, client process / memcached, plain → TLS:\n\n\
+         | workload | raw loop, plain | raw loop, TLS | memclient, plain | memclient, TLS \
+         | × raw, plain | × raw, TLS | TLS / plain | CPU per unit, plain → TLS |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for row in rows {
         let cell = |samples: &Result<Vec<f64>, String>| match (samples, median(samples)) {
@@ -219,8 +268,11 @@ pub fn table(rows: &[Row]) -> String {
             (_, Some(rate)) => format!("{rate:.0} {}", row.workload.unit()),
             _ => "–".into(),
         };
-        let ratio = match (median(&row.plain), median(&row.tls)) {
-            (Some(plain), Some(tls)) if plain > 0.0 => format!("{:.2}", tls / plain),
+        let ratio = |a: &Result<Vec<f64>, String>, b: &Result<Vec<f64>, String>| match (
+            median(a),
+            median(b),
+        ) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
             _ => "–".into(),
         };
         let cpu = match (cpu_per_unit(&row.plain_cpu), cpu_per_unit(&row.tls_cpu)) {
@@ -231,10 +283,15 @@ pub fn table(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {ratio} | {cpu} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {cpu} |",
             row.workload.name(),
+            cell(&row.raw_plain),
+            cell(&row.raw_tls),
             cell(&row.plain),
-            cell(&row.tls)
+            cell(&row.tls),
+            ratio(&row.plain, &row.raw_plain),
+            ratio(&row.tls, &row.raw_tls),
+            ratio(&row.tls, &row.plain),
         );
     }
     out
@@ -242,6 +299,9 @@ pub fn table(rows: &[Row]) -> String {
 
 /// True when a row failed.
 pub fn failed(rows: &[Row]) -> bool {
-    rows.iter()
-        .any(|row| row.plain.is_err() || row.tls.is_err())
+    rows.iter().any(|row| {
+        [&row.plain, &row.tls, &row.raw_plain, &row.raw_tls]
+            .iter()
+            .any(|samples| samples.is_err())
+    })
 }
