@@ -303,6 +303,17 @@ impl ResponseDecoder {
         keys: &[Bytes],
         cas: bool,
     ) -> Result<PendingValue> {
+        if let Some((flags, len, cas)) = usual_header(header, keys.get(self.next_key), cas) {
+            let len = self
+                .budget
+                .charge_block(line_len, len, VALUE_COST, header)?;
+            return Ok(PendingValue {
+                key: self.next_key,
+                flags,
+                cas,
+                len,
+            });
+        }
         let bad = || Error::protocol("malformed VALUE line", header);
         let mut fields = [&b""[..]; 4];
         let mut count = 0;
@@ -402,6 +413,40 @@ impl ResponseDecoder {
     }
 }
 
+/// The usual `VALUE` header, read in one pass: the `next` requested key,
+/// then flags that fit 32 bits, the length, and the cas unique if and only if
+/// `cas`, each a run of digits after one space. `None` for anything else,
+/// which the field-by-field parse then accepts or refuses with its reason.
+fn usual_header(header: &[u8], next: Option<&Bytes>, cas: bool) -> Option<(u32, u64, Option<u64>)> {
+    let next = next?;
+    let rest = header.strip_prefix(&next[..])?.strip_prefix(b" ")?;
+    let mut numbers = [0u64; 3];
+    let mut field = 0;
+    let mut digits = 0;
+    for &byte in rest {
+        match byte {
+            b'0'..=b'9' => {
+                let number = &mut numbers[field];
+                *number = number
+                    .checked_mul(10)?
+                    .checked_add(u64::from(byte - b'0'))?;
+                digits += 1;
+            }
+            b' ' if digits > 0 && field < 2 => {
+                field += 1;
+                digits = 0;
+            }
+            _ => return None,
+        }
+    }
+    let fields = field + 1;
+    if digits == 0 || fields != if cas { 3 } else { 2 } {
+        return None;
+    }
+    let flags = u32::try_from(numbers[0]).ok()?;
+    Some((flags, numbers[1], cas.then_some(numbers[2])))
+}
+
 /// Makes room in `buf` for the rest of a `len`-byte data block and its
 /// trailer at once, when its header has arrived (and the reply's budget has
 /// taken the block): grown read by read instead, the buffer would copy what
@@ -417,3 +462,40 @@ pub(super) fn reserve_block(buf: &mut BytesMut, len: usize) {
 const VALUE_COST: usize = std::mem::size_of::<Value>();
 /// What a decoded line costs beyond its bytes.
 const LINE_COST: usize = std::mem::size_of::<Bytes>();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_usual_header_is_read_in_one_pass_and_anything_else_is_left_to_the_full_parse() {
+        let key = Bytes::from_static(b"k1");
+        let usual = |header: &[u8], cas| usual_header(header, Some(&key), cas);
+        assert_eq!(usual(b"k1 0 100", false), Some((0, 100, None)));
+        assert_eq!(
+            usual(b"k1 4294967295 0 18446744073709551615", true),
+            Some((u32::MAX, 0, Some(u64::MAX)))
+        );
+        for (header, cas) in [
+            (&b"k1 0 100"[..], true),
+            (b"k1 0 100 7", false),
+            (b"k2 0 100", false),
+            (b"k10 0 100", false),
+            (b"k1  0 100", false),
+            (b"k1 0 100 ", false),
+            (b"k1 0", false),
+            (b"k1 4294967296 1", false),
+            (b"k1 0 18446744073709551616", false),
+            (b"k1 0 1x", false),
+            (b"k1 0 100 7 8", true),
+        ] {
+            assert_eq!(
+                usual(header, cas),
+                None,
+                "{}",
+                String::from_utf8_lossy(header)
+            );
+        }
+        assert_eq!(usual_header(b"k1 0 1", None, false), None);
+    }
+}
