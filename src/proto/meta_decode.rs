@@ -20,6 +20,8 @@
 //! - A returned `k` key (and the key of `ME`) is base64-decoded when the
 //!   request had `b`; the key of `ME` is returned as a `k` flag.
 
+use std::ops::Range;
+
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::budget::Budget;
@@ -278,20 +280,24 @@ fn parse_line(line: &Bytes) -> Result<(MetaResponse, Option<u64>)> {
     if status == MetaStatus::Debug {
         return debug(&rest).map(|reply| (reply, None)).ok_or_else(bad);
     }
-    let mut tokens = split(&rest).ok_or_else(bad)?.into_iter();
+    let mut tokens = tokens(&rest);
     let mut reply = self::status(status);
     let mut len = None;
     if status == MetaStatus::Value {
-        let size = tokens.next().ok_or_else(bad)?;
-        let size = parse_u64(&size).ok_or_else(bad)?;
+        let size = tokens.next().flatten().ok_or_else(bad)?;
+        let size = parse_u64(&rest[size]).ok_or_else(bad)?;
         len = Some(size);
     }
     for token in tokens {
-        let Some(&flag) = token.first().filter(|f| f.is_ascii_alphabetic()) else {
+        let token = token.ok_or_else(bad)?;
+        let Some(&flag) = rest[token.clone()]
+            .first()
+            .filter(|f| f.is_ascii_alphabetic())
+        else {
             return Err(bad());
         };
         reply.flags.push(if token.len() > 1 {
-            MetaFlag::with(flag, token.slice(1..))
+            MetaFlag::with(flag, rest.slice(token.start + 1..token.end))
         } else {
             MetaFlag::bare(flag)
         });
@@ -325,22 +331,17 @@ fn debug(rest: &Bytes) -> Option<MetaResponse> {
     Some(reply)
 }
 
-/// The space-separated tokens of `rest`, each a slice of it; `None` if one
-/// is empty (two spaces, a trailing space).
-fn split(rest: &Bytes) -> Option<Vec<Bytes>> {
-    if rest.is_empty() {
-        return Some(Vec::new());
-    }
-    let mut tokens = Vec::with_capacity(8);
+/// The space-separated tokens of `rest`, as ranges of it, found as they are
+/// read (no list per line); an empty one (two spaces, a trailing space) is
+/// `None`, which fails the line.
+fn tokens(rest: &[u8]) -> impl Iterator<Item = Option<Range<usize>>> + '_ {
     let mut start = 0;
-    for end in memchr::memchr_iter(b' ', rest).chain([rest.len()]) {
-        if end == start {
-            return None;
-        }
-        tokens.push(rest.slice(start..end));
+    let ends = (!rest.is_empty()).then(|| memchr::memchr_iter(b' ', rest).chain([rest.len()]));
+    ends.into_iter().flatten().map(move |end| {
+        let token = (end > start).then_some(start..end);
         start = end + 1;
-    }
-    Some(tokens)
+        token
+    })
 }
 
 /// A reply with only a status.

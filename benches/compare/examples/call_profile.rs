@@ -3,13 +3,15 @@
 //! instruction figures. Needs a memcached at the given address.
 //!
 //! ```sh
-//! # Allocation sites per call (get, set, get_many on smol and tokio, noreply batches):
+//! # Allocation sites per call (get, set, get_many on smol and tokio, noreply
+//! # batches, and the meta multi-get on tokio):
 //! cargo run --release -p memclient-bench --example call_profile -- 127.0.0.1:11211 sites
 //! # Instructions per call: run it for N and 2N calls and divide the difference by N.
 //! valgrind --tool=callgrind target/release/examples/call_profile 127.0.0.1:11211 get_many 200
 //! ```
 //!
-//! Work names: `get`, `set`, `get_many` (100 keys), `batch` (64 `noreply`
+//! Work names: `get`, `set`, `get_many` (100 keys), `meta_many` (the same
+//! through meta commands, `MultiGet::Meta`), `batch` (64 `noreply`
 //! sets and a `version`), `large` (a 512 KiB get), and `peer_get`:
 //! async-memcached's get of the same key, the reference for `get`. Fixed
 //! work runs on a current-thread tokio runtime, so the caller drives its
@@ -135,7 +137,9 @@ async fn call(client: &Probed, data: &Data, work: &str) {
     match work {
         "get" => assert!(client.get("key1").await.unwrap().is_some()),
         "set" => assert!(client.set("key1", data.value.clone()).await.unwrap()),
-        "get_many" => assert_eq!(client.get_many(&data.keys).await.unwrap().len(), 100),
+        "get_many" | "meta_many" => {
+            assert_eq!(client.get_many(&data.keys).await.unwrap().len(), 100)
+        }
         "batch" => {
             let items = data.keys[..64].iter().map(|k| (k, data.value.clone()));
             client.set_many(items).noreply(true).await.unwrap();
@@ -150,11 +154,11 @@ async fn call(client: &Probed, data: &Data, work: &str) {
 }
 
 async fn connect(address: &str, runtime: impl memclient::runtime::Transport) -> Probed {
-    Config::new(address)
-        .connect(runtime)
-        .await
-        .unwrap()
-        .with_serde(RawBytes)
+    connect_with(Config::new(address), runtime).await
+}
+
+async fn connect_with(config: Config, runtime: impl memclient::runtime::Transport) -> Probed {
+    config.connect(runtime).await.unwrap().with_serde(RawBytes)
 }
 
 /// Records `CALLS` calls of each of `works` after a warm-up.
@@ -191,6 +195,10 @@ fn main() {
             client.set(key, data.value.clone()).await.unwrap();
         }
         client.set("large", data.large.clone()).await.unwrap();
+        if work == "meta_many" {
+            let meta = Config::new(&address).multi_get(memclient::MultiGet::Meta);
+            return connect_with(meta, memclient::tokio::Tokio).await;
+        }
         client
     });
     if work == "sites" {
@@ -200,6 +208,11 @@ fn main() {
             sites(&client, &data, "smol", &works).await;
         });
         tokio.block_on(sites(&client, &data, "tokio", &works));
+        tokio.block_on(async {
+            let meta = Config::new(&address).multi_get(memclient::MultiGet::Meta);
+            let client = connect_with(meta, memclient::tokio::Tokio).await;
+            sites(&client, &data, "tokio", &["meta_many"]).await;
+        });
         return;
     }
     let count: usize = args.next().expect(usage).parse().expect("a count");
