@@ -49,7 +49,9 @@ pub enum Response {
 /// One item of a retrieval reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Value {
-    /// The key, as the server sent it.
+    /// The key, as the server sent it. From a decoder, it is the request's
+    /// own key of those bytes (the reply was checked against it), shared,
+    /// not copied.
     pub key: Bytes,
     /// The 32-bit flags stored with the value.
     pub flags: u32,
