@@ -450,13 +450,20 @@ fn usual_header(header: &[u8], next: Option<&Bytes>, cas: bool) -> Option<(u32, 
 /// Makes room in `buf` for the rest of a `len`-byte data block and its
 /// trailer at once, when its header has arrived (and the reply's budget has
 /// taken the block): grown read by read instead, the buffer would copy what
-/// came of a large value again at each step.
+/// came of a large value again at each step. At most [`RESERVE_AHEAD`]
+/// bytes ahead of what came, so a declared length, however large the limit
+/// allows, never makes a large allocation before its bytes arrive.
 pub(super) fn reserve_block(buf: &mut BytesMut, len: usize) {
-    let missing = (len + 2).saturating_sub(buf.len());
+    let missing = len.saturating_add(2).saturating_sub(buf.len());
     if missing > 0 {
-        buf.reserve(missing);
+        buf.reserve(missing.min(RESERVE_AHEAD));
     }
 }
+
+/// The most a data block's header reserves ahead of its bytes: memcached's
+/// default largest item (`-I 1m`). A larger block grows the buffer as it
+/// comes, doubling.
+const RESERVE_AHEAD: usize = 1 << 20;
 
 /// What a decoded value costs beyond its bytes: its place in the reply.
 const VALUE_COST: usize = std::mem::size_of::<Value>();

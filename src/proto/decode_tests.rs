@@ -714,6 +714,12 @@ fn a_large_block_gets_its_room_when_its_header_arrives() {
         panic!("{reply:?}")
     };
     assert_eq!(values[0].data.len(), 300_000);
+    // A length the limit allows but no memory should be taken for up front:
+    // at most 1 MiB is reserved ahead of the bytes.
+    let mut decoder = ResponseDecoder::with_max_reply_len(usize::MAX);
+    let mut buf = BytesMut::from(&b"VALUE a 0 1000000000000\r\n"[..]);
+    assert!(decoder.decode(&request, &mut buf).unwrap().is_none());
+    assert!(buf.capacity() <= 2 << 20, "{}", buf.capacity());
 }
 
 #[test]
