@@ -133,16 +133,7 @@ impl Budget {
     /// Charges `wire` bytes and `decoded` bytes of bookkeeping to the reply.
     pub(super) fn charge(&mut self, wire: usize, decoded: usize) -> Result<()> {
         let cost = wire.saturating_add(decoded);
-        if cost > self.own_room() {
-            return Err(self.exceeded(false, &format!("{cost} more bytes")));
-        }
-        if let Some(shared) = &self.shared {
-            if !shared.take(cost) {
-                return Err(self.exceeded(true, &format!("{cost} more bytes")));
-            }
-        }
-        self.used += cost;
-        Ok(())
+        self.take(cost, || format!("{cost} more bytes"))
     }
 
     /// Charges a `header_len`-byte header line and the data block of `len`
@@ -156,20 +147,31 @@ impl Budget {
         decoded: usize,
         header: &[u8],
     ) -> Result<usize> {
+        let what = || crate::error::quote(header, 64);
         let block = usize::try_from(len).ok().and_then(|len| {
             len.checked_add(2 + decoded + header_len)
                 .map(|cost| (len, cost))
         });
-        let Some((len, cost)) = block.filter(|&(_, cost)| cost <= self.own_room()) else {
-            return Err(self.exceeded(false, &crate::error::quote(header, 64)));
+        let Some((len, cost)) = block else {
+            return Err(self.exceeded(false, &what()));
         };
+        self.take(cost, what)?;
+        Ok(len)
+    }
+
+    /// Takes `cost` bytes under the reply's own limit and the shared one;
+    /// `what` names them in the error when they do not fit.
+    fn take(&mut self, cost: usize, what: impl Fn() -> String) -> Result<()> {
+        if cost > self.own_room() {
+            return Err(self.exceeded(false, &what()));
+        }
         if let Some(shared) = &self.shared {
             if !shared.take(cost) {
-                return Err(self.exceeded(true, &crate::error::quote(header, 64)));
+                return Err(self.exceeded(true, &what()));
             }
         }
         self.used += cost;
-        Ok(len)
+        Ok(())
     }
 
     /// The next line of `buf`, no longer than `line_limit` nor than the room

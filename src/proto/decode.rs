@@ -338,17 +338,13 @@ impl ResponseDecoder {
         let len = self
             .budget
             .charge_block(line_len, len, VALUE_COST, header)?;
-        // Values come in the order of the keys, hits only: the next key is
-        // the usual match.
-        let key = match keys.get(self.next_key) {
-            Some(next) if next[..] == *fields[0] => self.next_key,
-            _ => keys
-                .iter()
-                .skip(self.next_key)
-                .position(|key| key[..] == *fields[0])
-                .map(|offset| self.next_key + offset)
-                .ok_or_else(|| Error::protocol("value for a key not requested", header))?,
-        };
+        // Values come in the order of the keys, hits only.
+        let key = keys
+            .iter()
+            .skip(self.next_key)
+            .position(|key| key[..] == *fields[0])
+            .map(|offset| self.next_key + offset)
+            .ok_or_else(|| Error::protocol("value for a key not requested", header))?;
         Ok(PendingValue {
             key,
             flags,
