@@ -32,6 +32,8 @@ pub(crate) struct CallGuard {
     /// The call's deadline and the runtime that can time it (none for a
     /// connection without a runtime or without a timeout).
     deadline: Option<(Instant, Arc<dyn Runtime>)>,
+    /// When the call started, as read for its deadline.
+    started: Instant,
     /// Room for the call's place in the queue, given back when the call ends.
     calls: Option<CallsPermit>,
     finished: bool,
@@ -46,10 +48,11 @@ pub(crate) enum Slots {
 
 impl CallGuard {
     pub(crate) fn new(runtime: Option<&Arc<dyn Runtime>>, timeout: Option<Duration>) -> Self {
+        let started = Instant::now();
         let deadline = match (runtime, timeout) {
-            (Some(runtime), Some(limit)) => Instant::now()
-                .checked_add(limit)
-                .map(|at| (at, runtime.clone())),
+            (Some(runtime), Some(limit)) => {
+                started.checked_add(limit).map(|at| (at, runtime.clone()))
+            }
             _ => None,
         };
         CallGuard {
@@ -57,6 +60,7 @@ impl CallGuard {
             socket: None,
             driving: None,
             deadline,
+            started,
             calls: None,
             finished: false,
         }
@@ -65,6 +69,11 @@ impl CallGuard {
     /// When the call times out (none without a runtime or a timeout).
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.deadline.as_ref().map(|(at, _)| *at)
+    }
+
+    /// When the call started: the clock as read for its deadline.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
     }
 
     /// The call was admitted to the queue with `calls`; these are its slots.
@@ -101,16 +110,25 @@ impl CallGuard {
     /// runs a pass first, and hands the wire back once its replies are in.
     pub(crate) fn poll_replies(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if let Some((engine, claim)) = &self.driving {
-            // The pass may answer this call: with no waker of its own left
-            // in the slot, that does not wake the task that is running it.
+            // Replies come in order: the last one in means the pass may
+            // stop (a `noreply` request is done earlier, at its flush).
             let slots = self.slots();
-            let _ = slots.iter().find(|s| s.forget_waker_if_waiting());
-            // Replies come in order: the last one in means all are.
             let answered = || slots.last().map_or(true, |slot| slot.is_answered());
-            if !engine.pass(*claim, cx, &answered) {
-                // Taken over by the background driver: wait like the others.
-                self.driving = None;
+            if engine.pass(*claim, cx, &answered) {
+                // Every slot: a `noreply` request last in a batch is done
+                // once it is flushed, before the replies ahead of it.
+                if !slots.iter().all(|slot| slot.is_answered()) {
+                    // While it drives, the call waits on the socket's
+                    // wake-ups, which go to this task; its slots hold no
+                    // waker, so the pass that answers it does not wake it
+                    // again. Whoever takes the claim over wakes it.
+                    return Poll::Pending;
+                }
+                self.hand_back();
+                return Poll::Ready(());
             }
+            // Taken over by the background driver: wait like the others.
+            self.driving = None;
         }
         // The waker is left in the first slot still waiting (replies come in
         // order, so that is the next to be answered).

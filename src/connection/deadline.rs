@@ -31,9 +31,11 @@ impl SharedTimer {
         self.latest.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Completes at `deadline`, never before it.
-    pub(crate) async fn until(&self, runtime: &dyn Runtime, deadline: Instant) {
-        let now = Instant::now();
+    /// Completes at `deadline`, never before it. `now` is a moment ago, as
+    /// the caller read the clock for its deadline (a second read costs as
+    /// much as the rest of the timer's set-up): an older `now` can only
+    /// make the timer fire a little later, never before `deadline`.
+    pub(crate) async fn until(&self, runtime: &dyn Runtime, deadline: Instant, now: Instant) {
         let sleep = {
             let mut latest = self.lock();
             match &*latest {
@@ -96,11 +98,11 @@ mod tests {
         let second = start + Duration::from_millis(90);
         let both = futures_util::future::join(
             async {
-                timer.until(&runtime, first).await;
+                timer.until(&runtime, first, start).await;
                 Instant::now()
             },
             async {
-                timer.until(&runtime, second).await;
+                timer.until(&runtime, second, start).await;
                 Instant::now()
             },
         );
@@ -119,13 +121,13 @@ mod tests {
         let late = start + Duration::from_secs(30);
         let early = start + Duration::from_millis(20);
         // Arms the 30-second timer, then gives up on it at once.
-        let mut waiting = Box::pin(timer.until(&runtime, late));
+        let mut waiting = Box::pin(timer.until(&runtime, late, start));
         let waker = futures_util::task::noop_waker();
         let _ = waiting
             .as_mut()
             .poll(&mut std::task::Context::from_waker(&waker));
         drop(waiting);
-        futures_lite::future::block_on(timer.until(&runtime, early));
+        futures_lite::future::block_on(timer.until(&runtime, early, start));
         assert!(Instant::now() >= early);
         assert!(Instant::now() < late);
         assert_eq!(runtime.sleeps.load(Ordering::SeqCst), 2);

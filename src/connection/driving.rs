@@ -19,9 +19,12 @@
 //! - Whatever wakes the driver (a request queued while the wire is claimed,
 //!   retiring, closing) wakes the background task, and the background task
 //!   then takes the claim over. The claimer's future may be alive yet not
-//!   polled (held aside by its owner); no other call may wait on it. The
-//!   claimer finds the claim gone at its next poll and waits for its reply
-//!   like any other caller.
+//!   polled (held aside by its owner); no other call may wait on it. While
+//!   it drives, the claimer waits on the socket's wake-ups rather than on
+//!   its slots (so the pass that answers it does not wake its own task
+//!   again), and the background task wakes it when it takes the claim
+//!   over, or when the wire stops: the claimer finds the claim gone and
+//!   waits for its reply like any other caller.
 //! - The socket is always polled with one waker of the wire's own, which
 //!   passes each wake-up on to whoever drives now. So the socket never sees
 //!   its waker replaced (a runtime may wake the replaced one, and the
@@ -103,6 +106,22 @@ impl Route {
     fn to(&self, waker: &Waker) {
         super::waker::keep(&mut self.lock(), waker);
     }
+
+    /// Sends the next wake-ups to `waker`, and returns the waker they went
+    /// to before, unless it was `waker`'s task.
+    fn swap(&self, waker: &Waker) -> Option<Waker> {
+        let mut to = self.lock();
+        if to.as_ref().is_some_and(|known| known.will_wake(waker)) {
+            return None;
+        }
+        to.replace(waker.clone())
+    }
+
+    /// Wakes whoever the wake-ups go to now.
+    fn wake_now(&self) {
+        let to = self.lock().clone();
+        wake(to);
+    }
 }
 
 impl Wake for Route {
@@ -150,6 +169,8 @@ impl<T> Engine<T> {
         let mut turn = self.turn();
         if !turn.wire.is_done() {
             turn.wire.finish(crate::Error::ConnectionClosed);
+            // A claimer waits on the socket's wake-ups, not on its slots.
+            turn.route.wake_now();
         }
     }
 }
@@ -169,6 +190,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
     pub(crate) fn poll_background(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut who = self.who();
         super::waker::keep(&mut who.background, cx.waker());
+        let mut claimer = false;
         if who.claimed.is_some() {
             if !self.shared.needs_driver(cx.waker()) {
                 // Nothing the claimer does not see: it wakes this task when
@@ -178,16 +200,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
             }
             // Work the claimer would not see: take the claim over.
             who.claimed = None;
+            claimer = true;
         }
         let mut turn = self.turn();
         drop(who);
-        if turn.wire.is_done() {
-            return Poll::Ready(());
-        }
-        match turn.pass(cx.waker(), Driving::Background(cx.waker())) {
-            Passed::Ended => Poll::Ready(()),
-            Passed::Waiting | Passed::Busy => Poll::Pending,
-        }
+        // The claimer waits on the socket's wake-ups, not on its slots:
+        // woken now, it finds the claim gone and waits on its slots.
+        let claimer = claimer.then(|| turn.route.swap(cx.waker())).flatten();
+        let polled = if turn.wire.is_done() {
+            Poll::Ready(())
+        } else {
+            match turn.pass(cx.waker(), Driving::Background(cx.waker())) {
+                Passed::Ended => Poll::Ready(()),
+                Passed::Waiting | Passed::Busy => Poll::Pending,
+            }
+        };
+        drop(turn);
+        wake(claimer);
+        polled
     }
 }
 

@@ -326,7 +326,7 @@ where
     ) -> Result<Out> {
         let runtime = self.inner.reconnect.as_ref().map(|r| &r.runtime);
         let mut guard = CallGuard::new(runtime, self.inner.options.timeout);
-        let deadline = guard.deadline();
+        let (deadline, started) = (guard.deadline(), guard.started());
         let work = async {
             let (calls, slots) = admit.await;
             guard.hold(calls, slots);
@@ -338,7 +338,7 @@ where
         let outcome = match (runtime, deadline) {
             (Some(runtime), Some(deadline)) => {
                 let work = std::pin::pin!(work);
-                let expiry = std::pin::pin!(self.inner.timer.until(&**runtime, deadline));
+                let expiry = std::pin::pin!(self.inner.timer.until(&**runtime, deadline, started));
                 match futures_util::future::select(work, expiry).await {
                     futures_util::future::Either::Left((output, _)) => Ok(output),
                     futures_util::future::Either::Right(((), _)) => Err(Error::Timeout(

@@ -1,5 +1,6 @@
 //! The queue between the handles of one connection and its driver.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::Waker;
 
@@ -26,6 +27,14 @@ pub(crate) struct Shared {
     watch: Watch,
     /// The wire these requests go out on, for a caller that drives it.
     engine: OnceLock<Weak<dyn Drive>>,
+    /// Set when the last handle is dropped: the driver finishes its work
+    /// and stops. Outside the lock because every round of the wire looks
+    /// at it; it is set before the lock that takes the driver's waker, and
+    /// read under the lock that leaves one, so no wake-up is lost.
+    abandoned: AtomicBool,
+    /// Set with `State::closed`, for the look every call takes
+    /// ([`is_closed`](Self::is_closed)) without the lock.
+    closed: AtomicBool,
 }
 
 /// How [`Shared::submit`] went.
@@ -47,8 +56,6 @@ struct State {
     closed: Option<Error>,
     /// Set when the socket is retired: the driver stops with this error.
     retired: Option<Error>,
-    /// Cleared when the last handle is dropped: the driver finishes its work and stops.
-    abandoned: bool,
 }
 
 impl Shared {
@@ -110,7 +117,7 @@ impl Shared {
         let mut state = self.lock();
         if !state.queue.is_empty()
             || state.retired.is_some()
-            || state.abandoned
+            || self.is_abandoned()
             || state.closed.is_some()
         {
             return true;
@@ -143,6 +150,7 @@ impl Shared {
         }
         state.retired.get_or_insert(error.clone());
         state.closed.get_or_insert(error);
+        self.closed.store(true, Ordering::SeqCst);
         let driver = state.driver.take();
         drop(state);
         if let Some(driver) = driver {
@@ -157,7 +165,7 @@ impl Shared {
 
     /// True once the driver has stopped.
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed.is_some()
+        self.closed.load(Ordering::SeqCst)
     }
 
     /// The error the driver stopped with, if it has.
@@ -169,19 +177,20 @@ impl Shared {
     pub(crate) fn close(&self, error: Error) -> Vec<Pending> {
         let mut state = self.lock();
         state.closed.get_or_insert(error);
+        self.closed.store(true, Ordering::SeqCst);
         state.driver = None;
         std::mem::take(&mut state.queue)
     }
 
     /// True when every handle is gone: the driver may stop.
     pub(crate) fn is_abandoned(&self) -> bool {
-        self.lock().abandoned
+        self.abandoned.load(Ordering::SeqCst)
     }
 
     /// Tells the driver that no handle is left.
     pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::SeqCst);
         let mut state = self.lock();
-        state.abandoned = true;
         let driver = state.driver.take();
         drop(state);
         if let Some(driver) = driver {

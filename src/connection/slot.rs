@@ -110,17 +110,6 @@ impl CallSlot {
         matches!(self.lock().stage, Stage::Replied(_) | Stage::Done)
     }
 
-    /// If the reply is still to come, drops the caller's waker (the caller
-    /// will look again by itself) and returns true.
-    pub(crate) fn forget_waker_if_waiting(&self) -> bool {
-        let mut state = self.lock();
-        let waiting = !matches!(state.stage, Stage::Replied(_) | Stage::Done);
-        if waiting {
-            state.waker = None;
-        }
-        waiting
-    }
-
     /// Takes the reply; a request that never got one failed with its socket.
     pub(crate) fn take_reply(&self) -> Result<Response> {
         let mut state = self.lock();

@@ -142,12 +142,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
     fn take_requests(&mut self, driver: Option<&Waker>) -> Result<bool> {
         let mut fresh = std::mem::take(&mut self.scratch);
         let taken = self.shared.take(&mut fresh, driver);
-        // A lone call's one request is pushed, not extended with: the
-        // generic extend costs more than the rest of the move.
-        if fresh.len() == 1 {
-            self.backlog.extend(fresh.pop());
-        } else {
-            self.backlog.extend(fresh.drain(..));
+        // A lone call's one request is pushed, and a round that finds none
+        // moves nothing: the generic extend costs more than the rest of the
+        // move, even when it is empty.
+        match fresh.len() {
+            0 => {}
+            1 => self.backlog.push_back(fresh.pop().expect("one request")),
+            _ => self.backlog.extend(fresh.drain(..)),
         }
         self.scratch = fresh;
         taken?;
@@ -215,8 +216,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Wire<T> {
             match Pin::new(&mut self.io).poll_flush(cx) {
                 Poll::Ready(Ok(())) => {
                     self.needs_flush = false;
-                    for slot in self.unflushed_noreply.drain(..) {
-                        slot.answer(Ok(Response::NoReply));
+                    // Most flushes carry no `noreply` request: no drain then.
+                    if !self.unflushed_noreply.is_empty() {
+                        for slot in self.unflushed_noreply.drain(..) {
+                            slot.answer(Ok(Response::NoReply));
+                        }
                     }
                     progress = true;
                 }

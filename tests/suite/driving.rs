@@ -60,6 +60,61 @@ fn a_lone_call_is_answered_before_the_driver_ever_runs() {
     });
 }
 
+/// A stream that takes every write and never answers, nor wakes a reader.
+struct Silent;
+
+impl futures_util::AsyncRead for Silent {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Poll::Pending
+    }
+}
+
+impl futures_util::AsyncWrite for Silent {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Poll::Ready(Ok(bytes.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_call_waiting_on_the_socket_fails_when_its_driver_is_dropped() {
+    rt::block_on(async {
+        let (connection, driver) = Connection::from_stream(Silent);
+        let client = Client::new(connection);
+        // Alone, it writes its request and waits on a socket that never
+        // answers (and, without a runtime, has no timeout).
+        let waiting = rt::spawn(async move { client.get("k").await });
+        rt::sleep(Duration::from_millis(50)).await;
+        drop(driver);
+        let error = within(Duration::from_secs(2), waiting)
+            .await
+            .expect("the call waiting on the socket was never woken")
+            .unwrap_err();
+        assert!(error.is_connection_error(), "{error}");
+    });
+}
+
 #[test]
 fn a_call_put_aside_while_it_holds_the_socket_holds_up_no_other_call() {
     // The second request's reply (the `get` set aside) comes 100 ms late,
@@ -92,6 +147,47 @@ fn a_call_put_aside_while_it_holds_the_socket_holds_up_no_other_call() {
             .await
             .expect("answered");
         assert_eq!(a.unwrap(), Some(Bytes::from_static(b"first")));
+    });
+    assert_eq!(server.connections(), 1, "one socket throughout");
+}
+
+#[test]
+fn a_call_waiting_on_the_socket_is_answered_when_another_task_takes_it_over() {
+    // The get's reply comes 100 ms late, and a call from another task
+    // queues behind it meanwhile.
+    let server = Hostile::start(|_, request| if request == 1 { Act::Late } else { Act::Answer });
+    // A timeout far past the test's limits: it must not be what wakes the call.
+    let config = Config::new(&server.address).timeout(Duration::from_secs(30));
+    rt::block_on(async {
+        let client = rt::connect(config).await.unwrap().with_serde(RawBytes);
+        assert!(client.set("a", Bytes::from_static(b"first")).await.unwrap());
+        let sent = server.requests();
+        // Alone on an idle connection, in a task of its own: it writes its
+        // request and waits on the socket itself.
+        let waiting = rt::spawn({
+            let client = client.clone();
+            async move { client.get("a").await }
+        });
+        assert!(
+            within(Duration::from_secs(2), received(&server, sent + 1))
+                .await
+                .is_some(),
+            "the get was never written"
+        );
+        // Another task's call queues, and the background driver takes the
+        // socket over: it reads the late reply, and must wake the waiting call.
+        let other = rt::spawn({
+            let client = client.clone();
+            async move { client.set("b", Bytes::from_static(b"second")).await }
+        });
+        let a = within(Duration::from_secs(2), waiting)
+            .await
+            .expect("the call waiting on the socket was never woken");
+        assert_eq!(a.unwrap(), Some(Bytes::from_static(b"first")));
+        assert!(within(Duration::from_secs(2), other)
+            .await
+            .expect("answered")
+            .unwrap());
     });
     assert_eq!(server.connections(), 1, "one socket throughout");
 }
