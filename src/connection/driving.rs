@@ -281,16 +281,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Drive for Engine<T> {
             return;
         }
         who.claimed = None;
-        let Some(background) = who.background.clone() else {
+        let Some(background) = &who.background else {
             // Not polled yet: its first poll finds whatever is left.
             return;
         };
         let turn = self.turn();
         // The socket's next wake-up (a reply, or the server closing an idle
         // socket) is the background's.
-        turn.route.to(&background);
+        turn.route.to(background);
         if turn.wire.is_done() || !turn.wire.is_idle() || self.shared.has_queued() {
-            background.wake();
+            background.wake_by_ref();
         }
     }
 }
