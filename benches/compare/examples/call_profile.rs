@@ -12,8 +12,10 @@
 //!
 //! Work names: `get`, `set`, `get_many` (100 keys), `meta_many` (the same
 //! through meta commands, `MultiGet::Meta`), `batch` (64 `noreply`
-//! sets and a `version`), `large` (a 512 KiB get), and `peer_get`:
-//! async-memcached's get of the same key, the reference for `get`. Fixed
+//! sets and a `version`), `large` (a 512 KiB get), `untimed_get` (`get`
+//! on a client without a call timeout, which prices the timeout), and
+//! `peer_get`: async-memcached's get of the same key, the reference for
+//! `get` (it has no call timeout). Fixed
 //! work runs on a current-thread tokio runtime, so the caller drives its
 //! socket and every instruction of a call is on one thread.
 
@@ -135,7 +137,7 @@ type Probed = Client<Connection, RawBytes>;
 
 async fn call(client: &Probed, data: &Data, work: &str) {
     match work {
-        "get" => assert!(client.get("key1").await.unwrap().is_some()),
+        "get" | "untimed_get" => assert!(client.get("key1").await.unwrap().is_some()),
         "set" => assert!(client.set("key1", data.value.clone()).await.unwrap()),
         "get_many" | "meta_many" => {
             assert_eq!(client.get_many(&data.keys).await.unwrap().len(), 100)
@@ -198,6 +200,10 @@ fn main() {
         if work == "meta_many" {
             let meta = Config::new(&address).multi_get(memclient::MultiGet::Meta);
             return connect_with(meta, memclient::tokio::Tokio).await;
+        }
+        if work == "untimed_get" {
+            let untimed = Config::new(&address).no_timeout();
+            return connect_with(untimed, memclient::tokio::Tokio).await;
         }
         client
     });
