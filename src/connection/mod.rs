@@ -20,6 +20,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
@@ -337,14 +338,22 @@ where
         };
         let outcome = match (runtime, deadline) {
             (Some(runtime), Some(deadline)) => {
-                let work = std::pin::pin!(work);
-                let expiry = std::pin::pin!(self.inner.timer.until(&**runtime, deadline, started));
-                match futures_util::future::select(work, expiry).await {
-                    futures_util::future::Either::Left((output, _)) => Ok(output),
-                    futures_util::future::Either::Right(((), _)) => Err(Error::Timeout(
-                        self.inner.options.timeout.unwrap_or_default(),
-                    )),
-                }
+                let mut work = std::pin::pin!(work);
+                let mut expiry =
+                    std::pin::pin!(self.inner.timer.until(&**runtime, deadline, started));
+                // The work first: a reply that is in wins over a timer that
+                // fired meanwhile.
+                std::future::poll_fn(|cx| {
+                    if let Poll::Ready(output) = work.as_mut().poll(cx) {
+                        return Poll::Ready(Ok(output));
+                    }
+                    let limit = self.inner.options.timeout.unwrap_or_default();
+                    expiry
+                        .as_mut()
+                        .poll(cx)
+                        .map(|()| Err(Error::Timeout(limit)))
+                })
+                .await
             }
             _ => Ok(work.await),
         };
