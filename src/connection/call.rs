@@ -31,12 +31,18 @@ pub(crate) struct CallGuard {
     driving: Option<(Arc<dyn Drive>, ClaimId)>,
     /// The call's deadline and the runtime that can time it (none for a
     /// connection without a runtime or without a timeout).
-    deadline: Option<(Instant, Arc<dyn Runtime>)>,
-    /// When the call started, as read for its deadline.
-    started: Instant,
+    deadline: Option<Deadline>,
     /// Room for the call's place in the queue, given back when the call ends.
     calls: Option<CallsPermit>,
     finished: bool,
+}
+
+/// When a call times out, and what times it.
+struct Deadline {
+    at: Instant,
+    /// When the call started, as the clock was read for `at`.
+    started: Instant,
+    runtime: Arc<dyn Runtime>,
 }
 
 /// A call's slots: most calls have one, kept inline rather than in a list.
@@ -48,10 +54,14 @@ pub(crate) enum Slots {
 
 impl CallGuard {
     pub(crate) fn new(runtime: Option<&Arc<dyn Runtime>>, timeout: Option<Duration>) -> Self {
-        let started = Instant::now();
         let deadline = match (runtime, timeout) {
             (Some(runtime), Some(limit)) => {
-                started.checked_add(limit).map(|at| (at, runtime.clone()))
+                let started = Instant::now();
+                started.checked_add(limit).map(|at| Deadline {
+                    at,
+                    started,
+                    runtime: runtime.clone(),
+                })
             }
             _ => None,
         };
@@ -60,7 +70,6 @@ impl CallGuard {
             socket: None,
             driving: None,
             deadline,
-            started,
             calls: None,
             finished: false,
         }
@@ -68,12 +77,12 @@ impl CallGuard {
 
     /// When the call times out (none without a runtime or a timeout).
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.deadline.as_ref().map(|(at, _)| *at)
+        self.deadline.as_ref().map(|deadline| deadline.at)
     }
 
-    /// When the call started: the clock as read for its deadline.
-    pub(crate) fn started(&self) -> Instant {
-        self.started
+    /// When a call with a deadline started: the clock as read for it.
+    pub(crate) fn started(&self) -> Option<Instant> {
+        self.deadline.as_ref().map(|deadline| deadline.started)
     }
 
     /// The call was admitted to the queue with `calls`; these are its slots.
@@ -193,7 +202,8 @@ impl Drop for CallGuard {
         }
         // Cancelled with a reply owed: give the reply until the call's
         // deadline, then retire the socket if it still has not come.
-        let (Some(socket), Some((deadline, runtime))) = (self.socket.take(), self.deadline.take())
+        let (Some(socket), Some(Deadline { at, runtime, .. })) =
+            (self.socket.take(), self.deadline.take())
         else {
             return;
         };
@@ -202,6 +212,6 @@ impl Drop for CallGuard {
             Slots::One([one]) => vec![one],
             Slots::Many(all) => all,
         };
-        super::overdue::watch(socket, slots, deadline, runtime);
+        super::overdue::watch(socket, slots, at, runtime);
     }
 }

@@ -130,8 +130,7 @@ impl Wake for Route {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let to = self.lock().clone();
-        wake(to);
+        self.wake_now();
     }
 }
 
@@ -190,7 +189,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
     pub(crate) fn poll_background(&self, cx: &mut Context<'_>) -> Poll<()> {
         let mut who = self.who();
         super::waker::keep(&mut who.background, cx.waker());
-        let mut claimer = false;
+        let mut took_over = false;
         if who.claimed.is_some() {
             if !self.shared.needs_driver(cx.waker()) {
                 // Nothing the claimer does not see: it wakes this task when
@@ -200,13 +199,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Engine<T> {
             }
             // Work the claimer would not see: take the claim over.
             who.claimed = None;
-            claimer = true;
+            took_over = true;
         }
         let mut turn = self.turn();
         drop(who);
         // The claimer waits on the socket's wake-ups, not on its slots:
         // woken now, it finds the claim gone and waits on its slots.
-        let claimer = claimer.then(|| turn.route.swap(cx.waker())).flatten();
+        let claimer = took_over.then(|| turn.route.swap(cx.waker())).flatten();
         let polled = if turn.wire.is_done() {
             Poll::Ready(())
         } else {

@@ -336,8 +336,8 @@ where
             std::future::poll_fn(|cx| guard.poll_replies(cx)).await;
             Ok(collect(guard.slots()))
         };
-        let outcome = match (runtime, deadline) {
-            (Some(runtime), Some(deadline)) => {
+        let outcome = match (runtime, deadline, started) {
+            (Some(runtime), Some(deadline), Some(started)) => {
                 let mut work = std::pin::pin!(work);
                 let mut expiry =
                     std::pin::pin!(self.inner.timer.until(&**runtime, deadline, started));

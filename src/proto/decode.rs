@@ -234,23 +234,9 @@ impl ResponseDecoder {
     ) -> Result<Option<Result<Response>>> {
         loop {
             if let Some(pending) = self.pending {
-                let len = pending.len;
-                // Check the trailer as soon as its bytes are here, so a wrong
-                // length is caught before waiting for bytes that never come.
-                let trailer = &buf[len.min(buf.len())..buf.len().min(len + 2)];
-                if !b"\r\n".starts_with(trailer) {
-                    return Err(Error::protocol(
-                        "data block not followed by \\r\\n",
-                        trailer,
-                    ));
-                }
-                if buf.len() < len + 2 {
+                let Some(data) = take_block(buf, pending.len)? else {
                     return Ok(None);
-                }
-                // One cut with the trailer, which the value's length hides:
-                // cheaper than a cut and an advance.
-                let mut data = buf.split_to(len + 2).freeze();
-                data.truncate(len);
+                };
                 if self.values.capacity() == 0 {
                     self.values.reserve(keys.len());
                 }
@@ -441,6 +427,31 @@ fn usual_header(header: &[u8], next: Option<&Bytes>, cas: bool) -> Option<(u32, 
     }
     let flags = u32::try_from(numbers[0]).ok()?;
     Some((flags, numbers[1], cas.then_some(numbers[2])))
+}
+
+/// The `len`-byte data block at the front of `buf`, cut with its `\r\n`
+/// once both are in; `None` until then. The trailer is checked as soon as
+/// its bytes are here, so a wrong length is caught before waiting for bytes
+/// that never come.
+// It runs for every value: as a call (the plain hint left it one), it cost
+// get_many(100) 2% more than the code it replaced in both decoders.
+#[inline(always)]
+pub(super) fn take_block(buf: &mut BytesMut, len: usize) -> Result<Option<Bytes>> {
+    let trailer = &buf[len.min(buf.len())..buf.len().min(len + 2)];
+    if !b"\r\n".starts_with(trailer) {
+        return Err(Error::protocol(
+            "data block not followed by \\r\\n",
+            trailer,
+        ));
+    }
+    if buf.len() < len + 2 {
+        return Ok(None);
+    }
+    // One cut with the trailer, which the block's length hides: cheaper
+    // than a cut and an advance.
+    let mut data = buf.split_to(len + 2).freeze();
+    data.truncate(len);
+    Ok(Some(data))
 }
 
 /// Makes room in `buf` for the rest of a `len`-byte data block and its

@@ -230,25 +230,12 @@ impl MetaDecoder {
         let Some((_, len)) = &self.pending else {
             return Ok(None);
         };
-        let len = *len;
-        // Check the trailer as soon as its bytes are here, so a wrong length
-        // is caught before waiting for bytes that never come.
-        let trailer = &buf[len.min(buf.len())..buf.len().min(len + 2)];
-        if !b"\r\n".starts_with(trailer) {
-            return Err(Error::protocol(
-                "data block not followed by \\r\\n",
-                trailer,
-            ));
-        }
-        if buf.len() < len + 2 {
+        let Some(data) = super::decode::take_block(buf, *len)? else {
             return Ok(None);
-        }
+        };
         let Some((mut reply, _)) = self.pending.take() else {
             return Ok(None);
         };
-        // One cut with the trailer, which the value's length hides.
-        let mut data = buf.split_to(len + 2).freeze();
-        data.truncate(len);
         reply.data = Some(data);
         Ok(Some(Ok(reply)))
     }
